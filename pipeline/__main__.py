@@ -1,0 +1,101 @@
+"""Command line: `python -m pipeline {run,card,where} CONFIG [...]`.
+
+Any config key can be overridden as `--set KEY=VALUE` or `--KEY=VALUE` with a dotted key, for example
+`--executor.tasks=4` or `--stages.ingest.devanagari_digits=ascii`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.config import RunConfig, load_run_config
+from pipeline.readers import MalformedRecordError
+from pipeline.runner import StageError, finish_stage, run_stages
+from pipeline.sources import SourceUnavailable
+from pipeline.stages import STAGES, get_stage
+from pipeline.typed_config import ConfigError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    stage_names = ", ".join(f"{s.name} ({s.folder}: {s.summary})" for s in STAGES)
+    for name, text in (
+        ("run", "run stages (all, in order, unless --stage is given) and write their cards"),
+        ("card", "write the cards of stages that have run (after a Slurm run, or to refresh them)"),
+        ("where", "print where a run's outputs, rejects, stats and cards are"),
+    ):
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument("config", help="run config (YAML), e.g. configs/local.yaml")
+        command.add_argument(
+            "--stage", action="append", default=[], help=f"stage to run; one of: {stage_names}"
+        )
+        command.add_argument(
+            "--input",
+            action="append",
+            default=[],
+            metavar="PATH",
+            help="local file or folder (JSONL[.gz|.zst], Parquet, text); replaces the sources",
+        )
+        command.add_argument("--workdir", help="where run folders go (default: the config's workdir)")
+        command.add_argument("--run", help="run name (default: the config's, or derived from --input)")
+        command.add_argument(
+            "--set", action="append", default=[], metavar="KEY=VALUE", help="config override"
+        )
+        if name == "run":
+            command.add_argument("--strict", action="store_true", help="stop at the first bad input record")
+            command.add_argument("--no-cards", action="store_true", help="skip writing the cards")
+    return parser
+
+
+def _config(args: argparse.Namespace, extra: list[str]) -> RunConfig:
+    overrides = list(args.set)
+    for item in extra:
+        if not (item.startswith("--") and "=" in item):
+            raise ConfigError(f"unrecognised argument {item!r}; overrides look like --KEY=VALUE")
+        overrides.append(item[2:])
+    if getattr(args, "strict", False):
+        overrides.append("stages.ingest.strict=true")
+    return load_run_config(args.config, overrides, args.input, args.workdir, args.run)
+
+
+def _where(config: RunConfig) -> None:
+    from pipeline.cards import card_dir
+
+    print(f"run {config.run}: {config.run_dir}")
+    for stage in STAGES:
+        paths = stage.paths(config)
+        if paths.root.exists():
+            print(
+                f"  {stage.folder}: output {paths.output} | rejected {paths.rejected} | stats {paths.stats}"
+            )
+            print(f"  {'':{len(stage.folder)}}  card {card_dir(config) / (stage.folder + '.md')}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, extra = _parser().parse_known_args(argv)
+    try:
+        config = _config(args, extra)
+        if args.command == "run":
+            for summary in run_stages(config, args.stage, write_cards=not args.no_cards):
+                counts = (summary[k] for k in ("documents_in", "documents_out", "documents_set_aside"))
+                print("{}: {:,} in = {:,} out + {:,} set aside".format(summary["stage"], *counts))
+            _where(config)
+        elif args.command == "card":
+            for stage in [get_stage(n) for n in args.stage] or STAGES:
+                if stage.paths(config).logs.exists():
+                    finish_stage(config, stage)
+            _where(config)
+        else:
+            _where(config)
+    except (ConfigError, SourceUnavailable, StageError, MalformedRecordError, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

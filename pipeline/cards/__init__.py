@@ -1,0 +1,91 @@
+"""Data cards: `<cards_dir>/<run>/<NN_stage>.md` + `.json` + PNG plots, one per stage and run.
+
+Headings follow the Hugging Face dataset card where they apply; the numbers come from the stage's books
+(stats.json) and from profiling its output and rejected folders.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.cards.plots import plot_lengths, plot_script_mix, plot_set_aside
+from pipeline.cards.profile import MAX_PROFILED_DOCS, by_source, length_quantiles, profile_folder, script_mix
+from pipeline.cards.render import render_markdown
+from pipeline.config import RunConfig
+
+
+def card_dir(config: RunConfig) -> Path:
+    return Path(config.cards_dir) / config.run
+
+
+def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
+    """Write the card of one finished stage; returns the Markdown file."""
+    paths = stage.paths(config)
+    out = card_dir(config)
+    out.mkdir(parents=True, exist_ok=True)
+    kept = profile_folder(paths.output)
+    rejected = profile_folder(paths.rejected)
+    reasons = {
+        f"{name}: {reason}": count
+        for name, by_reason in summary["set_aside_by_filter"].items()
+        for reason, count in by_reason.items()
+    }
+    plots = {
+        "lengths": f"{stage.folder}_lengths.png",
+        "script_mix": f"{stage.folder}_script_mix.png",
+        "set_aside": f"{stage.folder}_set_aside.png",
+    }
+    plot_lengths(kept, rejected, out / plots["lengths"])
+    plot_script_mix(kept, out / plots["script_mix"])
+    plot_set_aside(reasons, out / plots["set_aside"])
+    card = {
+        "run": config.run,
+        "stage": stage.folder,
+        "summary_line": stage.summary,
+        "accounting": {k: v for k, v in summary.items() if k != "steps"},
+        "profiled": {
+            "documents_kept": len(kept),
+            "documents_set_aside": len(rejected),
+            "bytes_kept": int(kept["bytes"].sum()) if len(kept) else 0,
+            "at_most": MAX_PROFILED_DOCS,
+        },
+        "length_quantiles_chars": length_quantiles(kept),
+        "script_mix": script_mix(kept),
+        "sources": [
+            {"name": s.name, "kind": s.kind, "location": s.dataset or s.path, "license": s.license}
+            for s in config.sources
+        ],
+        "kept_by_source": by_source(kept),
+        "set_aside_by_source": by_source(rejected),
+        "examples_kept": _examples(kept, 3),
+        "examples_set_aside": _examples_per_reason(rejected),
+        "plots": plots,
+        "notes": stage.notes,
+    }
+    (out / f"{stage.folder}.json").write_text(json.dumps(card, ensure_ascii=False, indent=2))
+    markdown = out / f"{stage.folder}.md"
+    markdown.write_text(render_markdown(card))
+    return markdown
+
+
+def _snippet(text: str, limit: int = 280) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _examples(frame, n: int) -> list[dict]:
+    return [
+        {"id": r["id"], "source": r["source"], "text": _snippet(r["text"])}
+        for r in frame.head(n).iter_rows(named=True)
+    ]
+
+
+def _examples_per_reason(frame) -> list[dict]:
+    if frame.is_empty():
+        return []
+    firsts = frame.group_by("reason", maintain_order=True).first()
+    return [
+        {"reason": r["reason"], "where": r["where"], "source": r["source"], "text": _snippet(r["text"], 160)}
+        for r in firsts.iter_rows(named=True)
+    ]

@@ -1,0 +1,63 @@
+"""The cards' PNG plots (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
+
+
+def plot_lengths(kept: pl.DataFrame, rejected: pl.DataFrame, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    all_chars = [f["chars"].to_numpy() for f in (kept, rejected) if not f.is_empty()]
+    top = max((c.max() for c in all_chars), default=10)
+    bins = np.logspace(0, np.log10(max(top, 10)) + 0.1, 40)
+    for frame, label in ((kept, "kept"), (rejected, "set aside")):
+        if not frame.is_empty():
+            ax.hist(
+                np.maximum(frame["chars"].to_numpy(), 1),
+                bins=bins,
+                alpha=0.6,
+                label=f"{label} ({len(frame)})",
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("document length (characters, log scale)")
+    ax.set_ylabel("documents")
+    ax.legend()
+    _save(fig, path)
+
+
+def plot_script_mix(kept: pl.DataFrame, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    bins = np.linspace(0, 1, 21)
+    for column, label in (
+        ("devanagari_share", "Devanagari"),
+        ("latin_share", "Latin"),
+        ("other_share", "other"),
+    ):
+        if not kept.is_empty():
+            ax.hist(kept[column].to_numpy(), bins=bins, histtype="step", linewidth=2, label=label)
+    ax.set_xlabel("share of a document's letters, digits and marks in the script")
+    ax.set_ylabel("documents")
+    ax.legend()
+    _save(fig, path)
+
+
+def plot_set_aside(reasons: dict[str, int], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, max(2.0, 0.4 * len(reasons) + 1)))
+    names = list(reasons) or ["(nothing set aside)"]
+    ax.barh(names, [reasons.get(n, 0) for n in names], color="#c0504d")
+    ax.set_xlabel("documents set aside")
+    ax.invert_yaxis()
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

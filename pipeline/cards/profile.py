@@ -1,0 +1,85 @@
+"""Per-document numbers for the cards, computed with polars over a stage's JSONL output and rejects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.workdir import iter_records
+
+# A card describes the data, it does not need all of it: past this many documents per folder it samples
+# the first ones of every file, and says so.
+MAX_PROFILED_DOCS = 200_000
+
+
+def profile_folder(folder: Path, limit: int = MAX_PROFILED_DOCS) -> pl.DataFrame:
+    """One row per document: id, source, reason (for rejects), characters, bytes and script shares."""
+    rows = [
+        {
+            "id": r.get("id"),
+            "text": r.get("text") or "",
+            "source": (r.get("metadata") or {}).get("source", "?"),
+            "reason": (r.get("metadata") or {}).get("filter_reason"),
+            "where": _where(r.get("metadata") or {}),
+        }
+        for r in iter_records(folder, limit)
+    ]
+    schema = {
+        "id": pl.String,
+        "text": pl.String,
+        "source": pl.String,
+        "reason": pl.String,
+        "where": pl.String,
+    }
+    frame = pl.DataFrame(rows, schema=schema)
+    text = pl.col("text")
+    written = text.str.count_matches(r"[\p{L}\p{M}\p{N}]")
+    return frame.with_columns(
+        chars=text.str.len_chars(),
+        bytes=text.str.len_bytes(),
+        words=text.str.count_matches(r"\S+"),
+        devanagari_share=_share(text.str.count_matches(r"\p{Devanagari}"), written),
+        latin_share=_share(text.str.count_matches(r"\p{Latin}"), written),
+    ).with_columns(other_share=(1 - pl.col("devanagari_share") - pl.col("latin_share")).clip(0, 1))
+
+
+def _share(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
+    return pl.when(whole > 0).then(part / whole).otherwise(0.0)
+
+
+def _where(metadata: dict) -> str:
+    return f"{metadata['file']}:{metadata['line']}" if "file" in metadata and "line" in metadata else ""
+
+
+def length_quantiles(frame: pl.DataFrame) -> dict[str, float]:
+    if frame.is_empty():
+        return {}
+    chars = frame["chars"]
+    return {f"p{q}": float(chars.quantile(q / 100, "nearest")) for q in (1, 10, 50, 90, 99)} | {
+        "max": float(chars.max())
+    }
+
+
+def script_mix(frame: pl.DataFrame) -> dict[str, float]:
+    if frame.is_empty():
+        return {}
+    return {
+        "mean_devanagari_share": round(float(frame["devanagari_share"].mean()), 4),
+        "mean_latin_share": round(float(frame["latin_share"].mean()), 4),
+        "mean_other_share": round(float(frame["other_share"].mean()), 4),
+        "documents_mostly_devanagari": int((frame["devanagari_share"] >= 0.5).sum()),
+        "documents_mostly_latin": int((frame["latin_share"] >= 0.5).sum()),
+    }
+
+
+def by_source(frame: pl.DataFrame) -> dict[str, dict[str, int]]:
+    if frame.is_empty():
+        return {}
+    grouped = frame.group_by("source").agg(
+        documents=pl.len(), characters=pl.col("chars").sum(), bytes=pl.col("bytes").sum()
+    )
+    return {
+        row["source"]: {k: int(row[k]) for k in ("documents", "characters", "bytes")}
+        for row in grouped.sort("source").iter_rows(named=True)
+    }

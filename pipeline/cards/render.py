@@ -1,0 +1,159 @@
+"""The Markdown of a card, from its JSON (so both always say the same)."""
+
+from __future__ import annotations
+
+# The card lists this many set-aside records by file and line; stats.json lists more.
+MAX_RECORDS_SHOWN = 50
+
+
+def _n(value: int | float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.3f}"
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def render_markdown(card: dict) -> str:
+    acc, profiled, notes = card["accounting"], card["profiled"], card["notes"]
+    sampled = profiled["documents_kept"] < acc["documents_out"]
+    bytes_out = _n(profiled["bytes_kept"]) + (" (profiled sample)" if sampled else "")
+    set_aside = acc["documents_set_aside"]
+    holds = "holds exactly" if acc["balanced"] else "DOES NOT HOLD: see stats.json"
+    lines = [
+        f"# {card['stage']} · run `{card['run']}`",
+        "",
+        f"> {card['summary_line']}",
+        "",
+        "## Dataset summary",
+        "",
+        *_table(
+            ["", "documents", "characters", "bytes (UTF-8)"],
+            [
+                ["in", _n(acc["documents_in"]), _n(acc["characters_in"]), _n(acc["bytes_in"])],
+                ["out", _n(acc["documents_out"]), _n(acc["characters_out"]), bytes_out],
+                ["set aside", _n(set_aside), "", ""],
+            ],
+        ),
+        f"**Accounting:** in ({_n(acc['documents_in'])}) = out ({_n(acc['documents_out'])}) + set aside "
+        f"({_n(set_aside)}): {holds}. Tasks completed: {acc['tasks_completed']} of {acc['tasks']}.",
+        "",
+        *(
+            [
+                f"Distributions and examples below profile the first {_n(profiled['documents_kept'])} kept "
+                "documents of the output files, not all of them.",
+                "",
+            ]
+            if sampled
+            else []
+        ),
+        "## Languages",
+        "",
+        notes["languages"],
+        "",
+        *_script_section(card),
+        "## Source data",
+        "",
+        *_table(
+            ["source", "kind", "location", "kept", "set aside"],
+            [
+                [
+                    s["name"],
+                    s["kind"],
+                    f"`{s['location']}`",
+                    _n(card["kept_by_source"].get(s["name"], {}).get("documents", 0)),
+                    _n(card["set_aside_by_source"].get(s["name"], {}).get("documents", 0)),
+                ]
+                for s in card["sources"]
+            ],
+        ),
+        "## What was set aside and why",
+        "",
+        *_set_aside_section(card),
+        "## What was changed",
+        "",
+        *_changed_section(card),
+        "## Length distribution",
+        "",
+        *_table(
+            ["quantile", *card["length_quantiles_chars"]],
+            [["characters", *(_n(int(v)) for v in card["length_quantiles_chars"].values())]],
+        ),
+        f"![document lengths]({card['plots']['lengths']})",
+        "",
+        "## Examples",
+        "",
+        *[f"- `{e['id']}` ({e['source']}): {e['text']}" for e in card["examples_kept"]],
+        "",
+        "## Personal and sensitive information",
+        "",
+        notes["personal_information"],
+        "",
+        "## Limitations",
+        "",
+        *[f"- {item}" for item in notes["limitations"]],
+        "",
+        "## Licenses",
+        "",
+        *[f"- {s['name']}: {s['license']}" for s in card["sources"]],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _script_section(card: dict) -> list[str]:
+    mix = card["script_mix"]
+    if not mix:
+        return ["No documents came out of this stage.", ""]
+    return [
+        f"Mean share of letters per kept document: Devanagari {mix['mean_devanagari_share']:.1%}, "
+        f"Latin {mix['mean_latin_share']:.1%}, other {mix['mean_other_share']:.1%}. "
+        f"{_n(mix['documents_mostly_devanagari'])} documents are mostly Devanagari, "
+        f"{_n(mix['documents_mostly_latin'])} mostly Latin.",
+        "",
+        f"![script mix]({card['plots']['script_mix']})",
+        "",
+    ]
+
+
+def _set_aside_section(card: dict) -> list[str]:
+    by_filter = card["accounting"]["set_aside_by_filter"]
+    examples = {e["reason"]: e for e in card["examples_set_aside"]}
+    rows = []
+    for filter_name, reasons in by_filter.items():
+        for reason, count in reasons.items():
+            example = examples.get(reason)
+            shown = f"`{example['where']}` {example['text'] or '(no text)'}" if example else ""
+            rows.append([filter_name, reason, _n(count), shown])
+    if not rows:
+        return ["Nothing was set aside.", ""]
+    records = card["accounting"]["set_aside_records"]
+    listed = [
+        [r["filter"], r["reason"], f"`{r['file']}:{r['line']}`", r["source"], r["detail"]]
+        for r in records[:MAX_RECORDS_SHOWN]
+    ]
+    more = len(records) - len(listed)
+    return [
+        *_table(["filter", "reason", "documents", "first example (file:line, text)"], rows),
+        "Where each set-aside document came from:",
+        "",
+        *_table(["filter", "reason", "file:line", "source", "detail"], listed),
+        *([f"… and {more:,} more in stats.json.", ""] if more > 0 else []),
+        f"![set aside by reason]({card['plots']['set_aside']})",
+        "",
+        "Every document set aside is kept, with its reason, under the stage's `rejected/<filter>/` folder.",
+        "",
+    ]
+
+
+def _changed_section(card: dict) -> list[str]:
+    rows = [
+        [step, rule, _n(count)]
+        for step, rules in card["accounting"]["changed_by_step"].items()
+        for rule, count in rules.items()
+    ]
+    if not rows:
+        return ["No step changed document text.", ""]
+    return _table(["step", "rule", "documents changed"], rows)

@@ -1,0 +1,53 @@
+"""Readers for the configured sources: local JSONL/Parquet/text, or Hugging Face hub datasets."""
+
+from __future__ import annotations
+
+import os
+
+from datatrove.pipeline.readers.base import BaseReader
+
+from pipeline.config import DEFAULT_GLOBS, IngestConfig, SourceConfig
+from pipeline.readers import CheckedHubReader, CheckedJsonlReader, CheckedParquetReader, CheckedTextReader
+
+
+class SourceUnavailable(RuntimeError):
+    """A source that cannot be read here (offline hub access)."""
+
+
+def hub_is_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
+
+
+def check_hub_source(source: SourceConfig) -> None:
+    """Fail at once, before any task starts, when a hub source cannot be reached."""
+    hint = (
+        f"source {source.name!r} streams {source.dataset} from the Hugging Face hub, {{why}}. "
+        "Point the run at local files instead: python -m pipeline run CONFIG --input PATH "
+        "(JSONL, Parquet or blank-line separated text; make demo INPUT=PATH does the same)"
+    )
+    if hub_is_offline():
+        raise SourceUnavailable(hint.format(why="but HF_HUB_OFFLINE=1"))
+    from huggingface_hub import HfApi
+
+    try:
+        HfApi().dataset_info(source.dataset, timeout=15)
+    except Exception as err:  # any failure to reach the hub has the same remedy
+        why = f"but the hub cannot be reached ({type(err).__name__}: {err})"
+        raise SourceUnavailable(hint.format(why=why)) from err
+
+
+def build_reader(source: SourceConfig, ingest: IngestConfig) -> BaseReader:
+    checks = dict(source_name=source.name, max_doc_chars=ingest.max_doc_chars, strict=ingest.strict)
+    keys = dict(text_key=source.text_key, id_key=source.id_key, limit=source.limit)
+    if source.kind == "hf":
+        check_hub_source(source)
+        options = {"split": source.split} | ({"name": source.subset} if source.subset else {})
+        return CheckedHubReader(
+            source.dataset, dataset_options=options, streaming=source.streaming, **checks, **keys
+        )
+    if os.path.isfile(source.path):
+        folder, glob = os.path.dirname(os.path.abspath(source.path)), os.path.basename(source.path)
+    else:
+        folder, glob = source.path, source.glob or DEFAULT_GLOBS[source.kind]
+    reader_class = {"jsonl": CheckedJsonlReader, "parquet": CheckedParquetReader, "text": CheckedTextReader}
+    return reader_class[source.kind](folder, glob_pattern=glob, **checks, **keys)

@@ -1,0 +1,54 @@
+"""The stage chain. Each stage is a function from the run config to a datatrove pipeline (a list of
+steps) that reads the previous stage's output folder, so any stage can be run again alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from datatrove.pipeline.base import PipelineStep
+
+from pipeline.config import RunConfig
+from pipeline.stages.ingest import INGEST_NOTES, build_ingest
+from pipeline.workdir import StagePaths, stage_paths
+
+StageBuilder = Callable[[RunConfig, StagePaths, "StagePaths | None"], list[PipelineStep]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    number: int
+    name: str
+    build: StageBuilder
+    summary: str  # one line for the card and `--help`
+    notes: dict  # card text: languages, personal_information, limitations (list)
+
+    @property
+    def folder(self) -> str:
+        return f"{self.number:02d}_{self.name}"
+
+    def paths(self, config: RunConfig) -> StagePaths:
+        return stage_paths(config.run_dir, self.folder)
+
+
+STAGES: list[Stage] = [
+    Stage(
+        1,
+        "ingest",
+        build_ingest,
+        "read sources, set aside bad records, normalise Unicode and Hindi, give stable ids",
+        INGEST_NOTES,
+    ),
+]
+
+
+def get_stage(name: str) -> Stage:
+    for stage in STAGES:
+        if name in (stage.name, stage.folder):
+            return stage
+    raise KeyError(f"no stage {name!r}; stages are: {', '.join(s.name for s in STAGES)}")
+
+
+def previous_stage(stage: Stage) -> Stage | None:
+    index = STAGES.index(stage)
+    return STAGES[index - 1] if index else None
