@@ -7,7 +7,7 @@ import sys
 
 from bench.results_table import print_table
 
-BENCHMARKS = ["ingest_throughput"]
+BENCHMARKS = ["ingest_throughput", "model_speed"]
 
 
 def main(names: list[str]) -> int:

@@ -1,0 +1,118 @@
+"""KV-cached generation: greedy, temperature, top-k, top-p, repetition penalty, EOS, left-padded batches.
+
+Logits are processed in Hugging Face's order (repetition penalty, then temperature, top-k, top-p), so the
+same settings mean the same thing in both. `temperature=0` is greedy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from model.gemma3 import Gemma3ForCausalLM
+from model.kv_cache import KVCache
+
+
+def penalize_repetition(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
+    """Tokens already in the sequence: positive logits divided by `penalty`, negative ones multiplied."""
+    if penalty == 1.0:
+        return logits
+    penalized = torch.where(logits > 0, logits / penalty, logits * penalty)
+    return torch.where(seen, penalized, logits)
+
+
+def keep_top_k(logits: torch.Tensor, k: int | None) -> torch.Tensor:
+    if not k or k >= logits.shape[-1]:
+        return logits
+    kth = torch.topk(logits, k, dim=-1).values[..., -1:]
+    return logits.masked_fill(logits < kth, float("-inf"))
+
+
+def keep_top_p(logits: torch.Tensor, p: float | None) -> torch.Tensor:
+    """Keep the most likely tokens whose probabilities add up to at least p (always at least one)."""
+    if p is None or p >= 1.0:
+        return logits
+    ordered, order = torch.sort(logits, dim=-1, descending=True)
+    cumulative = ordered.softmax(-1).cumsum(-1)
+    drop_sorted = cumulative - ordered.softmax(-1) >= p  # mass before this token already reaches p
+    drop = drop_sorted.scatter(-1, order, drop_sorted)
+    return logits.masked_fill(drop, float("-inf"))
+
+
+def choose_next(logits, seen, temperature, top_k, top_p, repetition_penalty, generator) -> torch.Tensor:
+    logits = penalize_repetition(logits.float(), seen, repetition_penalty)
+    if temperature == 0.0:
+        return logits.argmax(-1)
+    logits = keep_top_p(keep_top_k(logits / temperature, top_k), top_p)
+    return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
+
+
+def _step(module: Gemma3ForCausalLM, ids: torch.Tensor, cache: KVCache) -> torch.Tensor:
+    """Run t new columns through the model; logits of the last one (B, V)."""
+    t = ids.shape[1]
+    positions = cache.positions(t)
+    cache.prepare(t)
+    hidden = module.hidden_states(ids, positions, cache)[:, -1]
+    cache.advance(t)
+    return hidden @ module.lm_head_weight.T
+
+
+@torch.no_grad()
+def generate(
+    module: Gemma3ForCausalLM,
+    input_ids: torch.Tensor,
+    max_new_tokens: int,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    repetition_penalty: float = 1.0,
+    attention_mask: torch.Tensor | None = None,
+    eos_token_id: int | None = None,
+    pad_token_id: int | None = None,
+    seed: int | None = None,
+    on_token: Callable[[torch.Tensor], None] | None = None,
+    vocab_limit: int | None = None,
+) -> torch.Tensor:
+    """Prompt + generated ids (B, P + n), n ≤ max_new_tokens; finished rows are filled with pad.
+
+    `attention_mask` (B, P) marks real prompt tokens (1) in left-padded batches. `on_token(ids (B,))` is
+    called with every new column, for streaming. `vocab_limit`: the tokenizer's size; the rows of the embedding
+    beyond it (padding to a multiple of 128) are never sampled.
+    """
+    config = module.config
+    eos = config.eos_token_id if eos_token_id is None else eos_token_id
+    pad_id = config.pad_token_id if pad_token_id is None else pad_token_id
+    device, (batch, prompt_len) = input_ids.device, input_ids.shape
+    mask = torch.ones_like(input_ids) if attention_mask is None else attention_mask.to(device).long()
+    if bool((mask[:, 1:] < mask[:, :-1]).any()):
+        raise ValueError("attention_mask must be left-padded: zeros, then ones, in every row")
+    if temperature < 0 or repetition_penalty <= 0:
+        raise ValueError("temperature must be ≥ 0 and repetition_penalty > 0")
+    generator = torch.Generator(device).manual_seed(seed) if seed is not None else None
+    dtype = module.lm_head_weight.dtype
+    cache = KVCache(config, pad=prompt_len - mask.sum(1), max_columns=prompt_len + max_new_tokens, dtype=dtype)
+    seen = torch.zeros(batch, config.vocab_size, dtype=torch.long, device=device)
+    seen = seen.scatter_add(1, input_ids, mask) > 0
+    finished = torch.zeros(batch, dtype=torch.bool, device=device)
+
+    was_training = module.training
+    module.eval()
+    logits = _step(module, input_ids, cache)
+    columns = [input_ids]
+    for _ in range(max_new_tokens):
+        if vocab_limit is not None:
+            logits[:, vocab_limit:] = float("-inf")
+        token = choose_next(logits, seen, temperature, top_k, top_p, repetition_penalty, generator)
+        token = torch.where(finished, torch.full_like(token, pad_id), token)
+        columns.append(token[:, None])
+        if on_token is not None:
+            on_token(token)
+        if repetition_penalty != 1.0:
+            seen[torch.arange(batch, device=device), token] = True
+        finished |= token == eos
+        if bool(finished.all()) or len(columns) > max_new_tokens:
+            break
+        logits = _step(module, token[:, None], cache)
+    module.train(was_training)
+    return torch.cat(columns, dim=1)

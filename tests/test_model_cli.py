@@ -1,0 +1,41 @@
+"""python -m model generate / export-hf on a saved checkpoint with a SentencePiece tokenizer."""
+
+import sentencepiece as spm
+import torch
+from transformers import Gemma3ForCausalLM as HFGemma3
+
+from model.__main__ import main
+from model.config import preset
+from model.weights import save_model
+from tests.model_helpers import random_model
+
+
+def make_checkpoint(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    text = folder / "text.txt"
+    text.write_text("\n".join(["भारत एक विशाल देश है।", "kal movie dekhne chalein?", "हिंदी भाषा"] * 50))
+    spm.SentencePieceTrainer.train(input=str(text), model_prefix=str(folder / "tokenizer"), vocab_size=340,
+                                   model_type="bpe", byte_fallback=True, pad_id=0, eos_id=1, bos_id=2, unk_id=3)
+    save_model(random_model(preset("tiny")), folder)
+    return folder
+
+
+def test_generate_streams_a_continuation_of_the_prompt(tmp_path, capsys):
+    checkpoint = make_checkpoint(tmp_path)
+    assert main(["generate", "--checkpoint", str(checkpoint), "--prompt", "भारत", "--max-new-tokens", "8",
+                 "--seed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("भारत") and len(out.strip()) > len("भारत")
+
+
+def test_export_hf_writes_a_directory_transformers_loads(tmp_path):
+    checkpoint = make_checkpoint(tmp_path / "ckpt")
+    assert main(["export-hf", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "hf")]) == 0
+    assert (tmp_path / "hf" / "tokenizer.model").exists()
+    reference = HFGemma3.from_pretrained(tmp_path / "hf")
+    assert reference(torch.tensor([[2, 5, 7]])).logits.shape == (1, 3, preset("tiny").vocab_size)
+
+
+def test_a_missing_checkpoint_is_a_clear_error(tmp_path, capsys):
+    assert main(["export-hf", "--checkpoint", str(tmp_path / "nope"), "--out", str(tmp_path / "x")]) == 2
+    assert "neither model_config.json" in capsys.readouterr().err

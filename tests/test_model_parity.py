@@ -1,0 +1,94 @@
+"""Our Gemma 3 against transformers' Gemma3ForCausalLM: same logits (fp32, ≤ 1e-4), both directions."""
+
+import pytest
+import torch
+from transformers import Gemma3ForCausalLM as HFGemma3
+
+from model.config import preset
+from model.gemma3 import Gemma3ForCausalLM
+from model.hf import from_hf, to_hf
+from model.weights import load_model, save_model
+from tests.model_helpers import random_model
+
+TOLERANCE = 1e-4
+
+
+def hf_logits(directory, ids):
+    reference = HFGemma3.from_pretrained(directory, attn_implementation="eager").eval()
+    with torch.no_grad():
+        return reference(ids).logits
+
+
+@pytest.mark.parametrize("name, length", [("tiny", 40), ("gemma3-270m", 530)])
+def test_to_hf_gives_transformers_the_same_logits_past_the_window(tmp_path, name, length):
+    config = preset(name)
+    assert length > config.sliding_window
+    ours = random_model(config)
+    ids = torch.randint(0, config.vocab_size, (1, length))
+    to_hf(ours, tmp_path)
+    with torch.no_grad():
+        difference = (ours(ids) - hf_logits(tmp_path, ids)).abs().max().item()
+    assert difference <= TOLERANCE
+
+
+def test_from_hf_reads_a_transformers_checkpoint_with_the_same_logits(tmp_path):
+    config = preset("tiny")
+    reference = HFGemma3(_hf_config(config)).eval()
+    with torch.no_grad():
+        for name, param in reference.named_parameters():
+            param.normal_(0.0, 0.5 if name.endswith("norm.weight") else 0.05)
+    reference.save_pretrained(tmp_path)
+    ids = torch.randint(0, config.vocab_size, (2, 37))
+    with torch.no_grad():
+        difference = (from_hf(tmp_path)(ids) - reference(ids).logits).abs().max().item()
+    assert difference <= TOLERANCE
+
+
+def test_round_trips_keep_every_weight(tmp_path):
+    ours = random_model(preset("tiny"))
+    to_hf(ours, tmp_path / "hf")
+    save_model(ours, tmp_path / "ckpt")
+    for loaded in (from_hf(tmp_path / "hf"), load_model(tmp_path / "ckpt")):
+        assert loaded.config == ours.config
+        for (name, a), b in zip(ours.state_dict().items(), loaded.state_dict().values(), strict=True):
+            assert torch.equal(a, b), name
+
+
+def test_soft_capped_checkpoints_are_refused(tmp_path):
+    import json
+
+    to_hf(random_model(preset("tiny")), tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps(config | {"final_logit_softcapping": 30.0}))
+    with pytest.raises(ValueError, match="soft-capping"):
+        from_hf(tmp_path)
+
+
+@pytest.mark.parametrize("backend", ["reference", "flex"])
+def test_attention_backends_agree_with_sdpa(backend):
+    config = preset("tiny")
+    ours = random_model(config)
+    ids = torch.randint(0, config.vocab_size, (2, 3 * config.sliding_window))
+    with torch.no_grad():
+        expected = ours(ids)
+        ours.set_attention_backend(backend)
+        assert (ours(ids) - expected).abs().max().item() <= 1e-5
+
+
+def test_the_270m_preset_has_the_seeds_shape():
+    config = preset("gemma3-270m")
+    assert [i for i, kind in enumerate(config.layer_types) if kind == "full"] == [5, 11, 17]
+    assert (config.num_layers, config.hidden_size, config.num_heads, config.num_kv_heads, config.head_dim) == (
+        18, 640, 4, 1, 256)
+    assert config.vocab_size % 128 == 0 and config.with_vocab(50_000).vocab_size == 50_048
+    counts = Gemma3ForCausalLM(config).parameter_counts()
+    assert counts["embedding"] == 50_048 * 640
+    assert counts["non_embedding"] == 100_326_016
+
+
+def _hf_config(config):
+    from transformers import Gemma3TextConfig
+
+    from model.hf import hf_config
+
+    return Gemma3TextConfig(**{k: v for k, v in hf_config(config).items() if k not in ("architectures", "torch_dtype")})
