@@ -40,7 +40,7 @@ def cmd_generate(args) -> None:
     print(args.prompt, end="", flush=True)
     generate(module, torch.tensor([prompt]), args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
              top_p=args.top_p, repetition_penalty=args.repetition_penalty, seed=args.seed, on_token=stream,
-             vocab_limit=sp.get_piece_size())
+             vocab_limit=sp.get_piece_size(), compile=args.compile)
     print()
 
 
@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--top-p", type=float, default=0.95)
     gen.add_argument("--repetition-penalty", type=float, default=1.2, help="1.2 kept the seeds out of loops")
     gen.add_argument("--seed", type=int)
+    gen.add_argument("--compile", action="store_true", help="torch.compile the decoding step (for long outputs)")
     gen.add_argument("--no-bos", dest="bos", action="store_false", help="do not start the prompt with BOS")
     export = commands.add_parser("export-hf", help="write a transformers Gemma3ForCausalLM directory")
     export.add_argument("--checkpoint", required=True)

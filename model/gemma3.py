@@ -14,19 +14,8 @@ import torch.nn.functional as F
 
 from model.attention import BACKENDS, causal_attention
 from model.config import ModelConfig
-
-
-class RMSNorm(nn.Module):
-    """x · rsqrt(mean(x²) + eps) · (1 + w), computed in fp32; w starts at zero."""
-
-    def __init__(self, dim: int, eps: float):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.zeros(dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # one fused kernel instead of six: in fp32 (.float() is free when x already is)
-        return F.rms_norm(x.float(), self.weight.shape, 1.0 + self.weight.float(), self.eps).type_as(x)
+from model.loss import fused_linear_cross_entropy
+from model.rms_norm import RMSNorm
 
 
 class RotaryEmbedding(nn.Module):
@@ -169,6 +158,10 @@ class Gemma3ForCausalLM(nn.Module):
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         """input_ids (B, T) → logits (B, T, V)."""
         return F.linear(self.hidden_states(input_ids), self.lm_head_weight)
+
+    def loss(self, input_ids: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean next-token cross-entropy, (B, T) ids against (B, T) targets, without materialising the logits."""
+        return fused_linear_cross_entropy(self.hidden_states(input_ids), self.lm_head_weight, targets)
 
     def parameter_counts(self) -> dict[str, int]:
         embedding = self.model.embed_tokens.weight.numel()

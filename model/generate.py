@@ -48,12 +48,20 @@ def choose_next(logits, seen, temperature, top_k, top_p, repetition_penalty, gen
     return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
 
 
-def _step(module: Gemma3ForCausalLM, ids: torch.Tensor, cache: KVCache) -> torch.Tensor:
-    """Run t new columns through the model; logits of the last one (B, V)."""
+# The one-token decoding step, compiled on first use. Dynamic shapes: the cache length grows every step, and
+# one recompile (when the sliding ring first wraps) is all that costs. Models are arguments, not captured, so
+# none is kept alive by the compiled code.
+_compiled_hidden_states = torch.compile(Gemma3ForCausalLM.hidden_states, dynamic=True)
+
+
+def _step(module: Gemma3ForCausalLM, ids: torch.Tensor, cache: KVCache, compiled: bool = False) -> torch.Tensor:
+    """Run t new columns through the model; logits of the last one (B, V). `compiled`: one-token steps run
+    through torch.compile (a prompt's prefill runs once and stays eager)."""
     t = ids.shape[1]
     positions = cache.positions(t)
     cache.prepare(t)
-    hidden = module.hidden_states(ids, positions, cache)[:, -1]
+    hidden_states = _compiled_hidden_states if compiled and t == 1 else Gemma3ForCausalLM.hidden_states
+    hidden = hidden_states(module, ids, positions, cache)[:, -1]
     cache.advance(t)
     return hidden @ module.lm_head_weight.T
 
@@ -73,12 +81,14 @@ def generate(
     seed: int | None = None,
     on_token: Callable[[torch.Tensor], None] | None = None,
     vocab_limit: int | None = None,
+    compile: bool = False,
 ) -> torch.Tensor:
     """Prompt + generated ids (B, P + n), n ≤ max_new_tokens; finished rows are filled with pad.
 
     `attention_mask` (B, P) marks real prompt tokens (1) in left-padded batches. `on_token(ids (B,))` is
     called with every new column, for streaming. `vocab_limit`: the tokenizer's size; the rows of the embedding
-    beyond it (padding to a multiple of 128) are never sampled.
+    beyond it (padding to a multiple of 128) are never sampled. `compile`: decode through torch.compile, which
+    costs seconds to a minute once per model and process, then decodes about 1.6× faster on a CPU.
     """
     config = module.config
     eos = config.eos_token_id if eos_token_id is None else eos_token_id
@@ -113,6 +123,6 @@ def generate(
         finished |= token == eos
         if bool(finished.all()) or len(columns) > max_new_tokens:
             break
-        logits = _step(module, token[:, None], cache)
+        logits = _step(module, token[:, None], cache, compiled=compile)
     module.train(was_training)
     return torch.cat(columns, dim=1)

@@ -70,6 +70,13 @@ def test_sampling_is_seedable_and_its_limits_hold(models):
     assert torch.equal(generate(ours, ids, 30, temperature=1.0, top_p=1e-6, seed=1, eos_token_id=NO_EOS), greedy)
 
 
+def test_compiled_decoding_gives_the_eager_tokens(models):
+    ours, _ = models
+    ids = prompt(2, 12)
+    eager = generate(ours, ids, 20, eos_token_id=NO_EOS)
+    assert torch.equal(generate(ours, ids, 20, eos_token_id=NO_EOS, compile=True), eager)
+
+
 def test_top_p_keeps_the_smallest_set_reaching_p():
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
     kept = torch.isfinite(keep_top_p(logits, 0.8))

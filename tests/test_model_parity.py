@@ -31,14 +31,16 @@ def test_to_hf_gives_transformers_the_same_logits_past_the_window(tmp_path, name
     assert difference <= TOLERANCE
 
 
-def test_from_hf_reads_a_transformers_checkpoint_with_the_same_logits(tmp_path):
-    config = preset("tiny")
+@pytest.mark.parametrize("name, length", [("tiny", 37), ("gemma3-270m", 530)])
+def test_from_hf_reads_a_transformers_checkpoint_with_the_same_logits(tmp_path, name, length):
+    config = preset(name)
+    assert length > config.sliding_window
     reference = HFGemma3(_hf_config(config)).eval()
     with torch.no_grad():
-        for name, param in reference.named_parameters():
-            param.normal_(0.0, 0.5 if name.endswith("norm.weight") else 0.05)
+        for param_name, param in reference.named_parameters():
+            param.normal_(0.0, 0.5 if param_name.endswith("norm.weight") else 0.05)
     reference.save_pretrained(tmp_path)
-    ids = torch.randint(0, config.vocab_size, (2, 37))
+    ids = torch.randint(0, config.vocab_size, (1, length))
     with torch.no_grad():
         difference = (from_hf(tmp_path)(ids) - reference(ids).logits).abs().max().item()
     assert difference <= TOLERANCE
