@@ -12,10 +12,15 @@ RUN_FLAGS ?=
 # INPUT=path/to/folder-or-file switches a run to local files (several: INPUT="a b").
 INPUT ?=
 INPUT_FLAGS := $(foreach p,$(INPUT),--input $(p))
+TOKENIZER_CONFIG ?= configs/tokenizer.yaml
+TOKENIZER_DIR ?= $(WORKDIR)/tokenizer
+SHARDS_DIR ?= $(WORKDIR)/shards
+# The pipeline run the tokenizer and shards read (its last finished stage): the one CONFIG and INPUT name.
+RUN_DIR ?= $(shell test -x $(PY) && $(PY) -m pipeline where $(CONFIG) --workdir $(WORKDIR) $(INPUT_FLAGS) --run-dir 2>/dev/null)
 
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup test lint demo run ingest cards bench clean
+.PHONY: setup test lint demo run ingest cards tokenizer shards bench clean
 
 setup:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,13 +46,24 @@ lint: $(PY)
 # The whole chain that exists, offline, on the bundled sample (or INPUT=...), then where everything is.
 demo: $(PY)
 	$(PY) -m pipeline run configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
-	$(PY) -m pipeline where configs/sample.yaml --workdir $(WORKDIR)
+	$(MAKE) --no-print-directory tokenizer shards CONFIG=configs/sample.yaml TOKENIZER_CONFIG=configs/tokenizer_sample.yaml \
+		TOKENIZER_DIR=$(WORKDIR)/sample_tokenizer SHARDS_DIR=$(WORKDIR)/sample_shards
+	@echo "tokenizer: $(WORKDIR)/sample_tokenizer/tokenizer.model (card: $(WORKDIR)/sample_tokenizer/card.md)"
+	@echo "shards:    $(WORKDIR)/sample_shards (meta.json)"
 
 run: $(PY)
 	$(PY) -m pipeline run $(CONFIG) --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
 
 ingest: $(PY)
 	$(PY) -m pipeline run $(CONFIG) --stage ingest --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
+
+# SentencePiece on the last finished stage of the run CONFIG and INPUT name (or RUN_DIR=...), then its shards.
+tokenizer: $(PY)
+	$(PY) -m tokenizer train $(TOKENIZER_CONFIG) --run_dir=$(RUN_DIR) --out $(TOKENIZER_DIR)
+
+shards: $(PY)
+	$(PY) -m tokenizer shard $(TOKENIZER_CONFIG) --run_dir=$(RUN_DIR) --out $(TOKENIZER_DIR) --shards-out $(SHARDS_DIR)
+	$(PY) -m tokenizer check $(SHARDS_DIR) --model $(TOKENIZER_DIR)/tokenizer.model
 
 cards: $(PY)
 	$(PY) -m pipeline card $(CONFIG) --workdir $(WORKDIR) $(INPUT_FLAGS)

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--set", action="append", default=[], metavar="KEY=VALUE", help="config override"
         )
+        if name == "where":
+            command.add_argument("--run-dir", action="store_true", help="print only the run folder (for scripts)")
         if name == "run":
             command.add_argument("--strict", action="store_true", help="stop at the first bad input record")
             command.add_argument("--no-cards", action="store_true", help="skip writing the cards")
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                 if stage.paths(config).logs.exists():
                     finish_stage(config, stage)
             _where(config)
+        elif args.run_dir:
+            print(config.run_dir)
         else:
             _where(config)
     except (ConfigError, SourceUnavailable, StageError, MalformedRecordError, KeyError) as err:

@@ -1,0 +1,109 @@
+"""Tokenizer: sampling by script, training, Hugging Face files with the same ids, evaluation figures."""
+
+import json
+
+import pytest
+import sentencepiece as spm
+from tokenizers import Tokenizer
+
+from tests.conftest import REPO, write_jsonl
+from tokenizer.__main__ import main
+from tokenizer.config import SampleConfig, TokenizerConfig, TrainConfig
+from tokenizer.metrics import evaluate
+from tokenizer.references import sentencepiece_encoder
+from tokenizer.sample import split_long_line
+from tokenizer.script_groups import script_group
+from tokenizer.train import train_tokenizer
+
+HINGLISH = ["kal movie dekhne chalein? mujhe bahut pasand hai", "yaar ye gaana kitna accha hai na",
+            "aaj office nahi jaana, ghar pe kaam karunga", "kya tum kal aa rahe ho party mein"]
+ENGLISH = ["The river flows from the mountains to the sea.", "Trains were late because of the fog this morning."]
+HARD_CASES = ["नमस्ते दुनिया\nदूसरी पंक्ति", "  दो  स्पेस  ", "क्‍या ज़िंदगी 2024 ₹45,000 ०१२", "emoji 😀 and Ω",
+              "kal movie dekhne chalein?", "<end_of_turn> बाद में"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small tokenizer trained on the bundled sample text plus Hinglish and English lines."""
+    folder = tmp_path_factory.mktemp("tokenizer")
+    hindi = (REPO / "pipeline" / "sample_data" / "sample_cc100_style.txt").read_text(encoding="utf-8")
+    records = [{"id": f"d{i}", "text": text} for i, text in enumerate([hindi] * 3 + HINGLISH * 5 + ENGLISH * 5)]
+    data = write_jsonl(folder / "data" / "docs.jsonl", records)
+    config = TokenizerConfig(out=str(folder / "tok"),
+                             sample=SampleConfig(inputs=[str(data)], sentences=10_000, heldout_lines=2),
+                             train=TrainConfig(vocab_size=600, hard_vocab_limit=False))
+    return train_tokenizer(config)
+
+
+def test_lines_are_grouped_by_script_and_romanised_hindi_markers():
+    assert script_group("भारत एक विशाल देश है, India भी कहते हैं") == "hindi"
+    assert script_group("kal movie dekhne chalein? mujhe bahut pasand hai") == "hinglish"
+    assert script_group("The train to Delhi was late again this morning.") == "english"
+    assert script_group("12345 --- ***") == "other"
+
+
+def test_long_lines_are_cut_at_sentence_ends():
+    line = "पहला वाक्य है। " * 40
+    pieces = split_long_line(line.strip(), 100)
+    assert all(len(p) <= 100 for p in pieces) and all(p.endswith("।") for p in pieces)
+    assert " ".join(pieces) == line.strip()
+
+
+def test_a_vocabulary_that_would_not_fit_uint16_is_refused():
+    with pytest.raises(ValueError, match="65,536"):
+        TrainConfig(vocab_size=70_000)
+
+
+def test_special_ids_are_the_models(trained):
+    sp = spm.SentencePieceProcessor(model_file=str(trained))
+    assert [sp.id_to_piece(i) for i in range(4)] == ["<pad>", "<eos>", "<bos>", "<unk>"]
+    assert sp.encode("\n") == [sp.piece_to_id("\n")]
+
+
+def test_text_round_trips_exactly_whitespace_and_zwnj_included(trained):
+    sp = spm.SentencePieceProcessor(model_file=str(trained))
+    for text in HARD_CASES:
+        assert sp.decode(sp.encode(text)) == text
+
+
+def test_hugging_face_files_give_the_same_ids(trained):
+    from transformers import AutoTokenizer
+
+    sp = spm.SentencePieceProcessor(model_file=str(trained))
+    backend = Tokenizer.from_file(str(trained.parent / "tokenizer.json"))
+    hf = AutoTokenizer.from_pretrained(str(trained.parent))
+    for text in HARD_CASES + HINGLISH + ENGLISH:
+        ids = sp.encode(text)
+        assert backend.encode(text, add_special_tokens=False).ids == ids, text
+        assert hf(text, add_special_tokens=False)["input_ids"] == ids, text
+        assert hf(text)["input_ids"] == [sp.bos_id()] + ids  # transformers adds <bos>, as Gemma does
+        assert hf.decode(ids) == text
+
+
+def test_evaluation_counts_tokens_words_and_byte_fallback(trained):
+    encoder = sentencepiece_encoder("ours", trained)
+    figures = evaluate(encoder, ["नमस्ते दुनिया", "😀"])
+    assert figures["words"] == 3 and figures["round_trip_exact"] == 1.0
+    assert figures["byte_fallback_rate"] >= 4 / figures["tokens"]  # the emoji is four UTF-8 bytes, unseen
+
+
+def test_training_writes_a_card_with_the_held_out_comparison(trained):
+    card = (trained.parent / "card.md").read_text(encoding="utf-8")
+    assert "Held-out hindi text" in card and "| ours" in card
+    train = json.loads((trained.parent / "train.json").read_text())
+    assert train["sample"]["lines_kept"]["hinglish"] > 0 and train["vocab_size"] <= 600
+
+
+def test_eval_command_prints_json_figures(trained, tmp_path, capsys):
+    text = tmp_path / "text.txt"
+    text.write_text("\n".join(HINGLISH), encoding="utf-8")
+    assert main(["eval", "--model", str(trained), "--text", str(text), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["round_trip_exact"] == 1.0 and rows[0]["tokens_per_word"] > 0
+
+
+def test_a_too_small_sample_for_a_hard_vocabulary_is_a_clear_error(tmp_path, capsys):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "छोटा पाठ"}])
+    args = ["train", str(REPO / "configs" / "tokenizer.yaml"), "--input", str(data), "--out", str(tmp_path / "t")]
+    assert main(args) == 2
+    assert "train.hard_vocab_limit=false" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""A Devanagari + Hinglish SentencePiece tokenizer: sampling, training, evaluation, uint16 shards."""
