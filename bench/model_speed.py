@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import copy
 import tempfile
-import time
 
 import torch
 from transformers import Gemma3ForCausalLM as HFGemma3
 
 from bench.results_table import BenchResult
+from bench.timing import best_alternating
 from model.config import ModelConfig
 from model.gemma3 import Gemma3ForCausalLM
 from model.generate import generate
@@ -37,21 +37,10 @@ PROMPT, NEW = 32, 128
 BATCH, BLOCK, STEPS = 8, 256, 5
 
 
-def _best_alternating(ours, theirs) -> tuple[float, float]:
-    ours(), theirs()  # warm-up
-    times = [(_timed(ours), _timed(theirs)) for _ in range(REPEATS)]
-    return min(t for t, _ in times), min(t for _, t in times)
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def _train(ours, theirs) -> BenchResult:
     mine, reference = copy.deepcopy(ours).train(), copy.deepcopy(theirs).train()  # decoding keeps the originals
-    t_ours, t_theirs = _best_alternating(_train_step_fn(mine, _ours_loss), _train_step_fn(reference, _theirs_loss))
+    ours_steps, their_steps = _train_step_fn(mine, _ours_loss), _train_step_fn(reference, _theirs_loss)
+    t_ours, t_theirs = best_alternating(ours_steps, their_steps, REPEATS)
     tokens = BATCH * BLOCK * STEPS
     return BenchResult("model_train_step_cpu", tokens / t_ours, "tokens/s", tokens / t_theirs,
                        "transformers Gemma3ForCausalLM forward(labels) + backward + AdamW, fp32", target_ratio=1.25,
@@ -87,7 +76,7 @@ def _decode(ours, theirs, compile: bool) -> BenchResult:
     reference = lambda: theirs.generate(ids, max_new_tokens=NEW, min_new_tokens=NEW, do_sample=False,  # noqa: E731
                                         pad_token_id=0)
     assert torch.equal(mine(), reference()), "greedy tokens differ: the comparison would be meaningless"
-    t_ours, t_theirs = _best_alternating(mine, reference)
+    t_ours, t_theirs = best_alternating(mine, reference, REPEATS)
     return BenchResult("model_decode_cpu" + ("" if compile else "_eager"), NEW / t_ours, "tokens/s", NEW / t_theirs,
                        "transformers Gemma3ForCausalLM.generate (dynamic cache), greedy",
                        target_ratio=2.0 if compile else None,

@@ -14,6 +14,7 @@ from tokenizer.references import sentencepiece_encoder
 from tokenizer.sample import split_long_line
 from tokenizer.script_groups import script_group
 from tokenizer.train import train_tokenizer
+from tokenizer.word_cache import WordCachedEncoder
 
 HINGLISH = ["kal movie dekhne chalein? mujhe bahut pasand hai", "yaar ye gaana kitna accha hai na",
             "aaj office nahi jaana, ghar pe kaam karunga", "kya tum kal aa rahe ho party mein"]
@@ -64,6 +65,14 @@ def test_text_round_trips_exactly_whitespace_and_zwnj_included(trained):
     sp = spm.SentencePieceProcessor(model_file=str(trained))
     for text in HARD_CASES:
         assert sp.decode(sp.encode(text)) == text
+
+
+def test_the_word_cache_gives_sentencepieces_ids(trained):
+    sp = spm.SentencePieceProcessor(model_file=str(trained))
+    texts = HARD_CASES + HINGLISH + ENGLISH + ["   ", "", "शब्द   तीन  स्पेस ", " आगे  पीछे  "]
+    encoder = WordCachedEncoder(sp, max_words=8)  # small: the cache is cleared between the two calls
+    assert encoder.encode(texts) == sp.encode(texts)
+    assert encoder.encode(texts[::-1]) == sp.encode(texts[::-1])
 
 
 def test_hugging_face_files_give_the_same_ids(trained):

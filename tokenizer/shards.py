@@ -22,6 +22,7 @@ from tqdm import tqdm
 from tokenizer.config import MAX_UINT16_VOCAB, ShardConfig
 from tokenizer.documents import iter_documents
 from tokenizer.train import model_checksum
+from tokenizer.word_cache import WordCachedEncoder
 
 DTYPE = np.uint16
 
@@ -95,8 +96,9 @@ def write_shards(config: ShardConfig, model_file: Path) -> dict:
                                    [s for s in progress["shards"] if s["split"] == split], finished)
                for split in ("train", "val")}
     started = time.time()
+    encoder = WordCachedEncoder(sp, threads=config.threads)
     for batch in _batches(iter_documents(config.inputs), config.batch_documents, writers, config.val_fraction):
-        encoded = sp.encode([text for _, _, text in batch], num_threads=config.threads)
+        encoded = encoder.encode([text for _, _, text in batch])
         for (split, _, _), ids in zip(batch, encoded, strict=True):
             prefix = [sp.bos_id()] if config.add_bos else []
             writers[split].add(np.asarray(prefix + ids + [sp.eos_id()], dtype=DTYPE))
