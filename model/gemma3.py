@@ -155,13 +155,14 @@ class Gemma3ForCausalLM(nn.Module):
             x = block(x, *tables[kind], cache)
         return m.norm(x)
 
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """input_ids (B, T) → logits (B, T, V)."""
-        return F.linear(self.hidden_states(input_ids), self.lm_head_weight)
-
-    def loss(self, input_ids: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Mean next-token cross-entropy, (B, T) ids against (B, T) targets, without materialising the logits."""
-        return fused_linear_cross_entropy(self.hidden_states(input_ids), self.lm_head_weight, targets)
+    def forward(self, input_ids: torch.Tensor, targets: torch.Tensor | None = None) -> torch.Tensor:
+        """input_ids (B, T) → logits (B, T, V); with targets (B, T), the mean next-token cross-entropy instead,
+        computed without materialising the logits (model/loss.py). The loss goes through forward so that DDP
+        and FSDP see the call."""
+        hidden = self.hidden_states(input_ids)  # (B, T, C)
+        if targets is None:
+            return F.linear(hidden, self.lm_head_weight)
+        return fused_linear_cross_entropy(hidden, self.lm_head_weight, targets)
 
     def parameter_counts(self) -> dict[str, int]:
         embedding = self.model.embed_tokens.weight.numel()

@@ -18,16 +18,17 @@ from model.gemma3 import Gemma3ForCausalLM
 WEIGHTS, CONFIG = "model.safetensors", "model_config.json"
 
 
-def write_safetensors(module: Gemma3ForCausalLM, path: Path) -> None:
-    """The state dict, whose names are Hugging Face's already; the tied LM head is not stored twice."""
-    state = {name: tensor.detach().contiguous().cpu() for name, tensor in module.state_dict().items()}
+def write_safetensors(module: Gemma3ForCausalLM, path: Path, state_dict: dict | None = None) -> None:
+    """The state dict (`state_dict` when given: a sharded model's gathered one), whose names are Hugging Face's
+    already; the tied LM head is not stored twice."""
+    state = {name: tensor.detach().contiguous().cpu() for name, tensor in (state_dict or module.state_dict()).items()}
     save_file(state, str(path), metadata={"format": "pt"})
 
 
-def save_model(module: Gemma3ForCausalLM, directory: str | Path) -> None:
+def save_model(module: Gemma3ForCausalLM, directory: str | Path, state_dict: dict | None = None) -> None:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    write_safetensors(module, out / WEIGHTS)
+    write_safetensors(module, out / WEIGHTS, state_dict)
     (out / CONFIG).write_text(json.dumps(dataclasses.asdict(module.config), indent=2))
 
 

@@ -53,7 +53,7 @@ def test_model_loss_equals_cross_entropy_of_its_logits():
     ids = torch.randint(0, config.vocab_size, (2, 3 * config.sliding_window + 1))
     inputs, targets = ids[:, :-1], ids[:, 1:]
     expected = F.cross_entropy(module(inputs).flatten(0, 1), targets.flatten())
-    assert torch.allclose(module.loss(inputs, targets), expected, atol=1e-5)
+    assert torch.allclose(module(inputs, targets), expected, atol=1e-5)
 
 
 def test_rms_norm_gradients_equal_autograd_through_the_formula():

@@ -1,0 +1,112 @@
+"""The trainer: exact resume after kill -9, logs that hold every step, checkpoint fallback, overfitting,
+torchrun with two processes, and refusal of shards that do not fit."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+
+from pipeline.typed_config import load_config
+from tests.conftest import REPO
+from tests.trainer_helpers import build_shards, read_log, step_losses
+from trainer.__main__ import main
+from trainer.config import TrainConfig
+from trainer.loop import Trainer
+
+TINY = REPO / "configs" / "train_tiny.yaml"
+QUIET = ["--tensorboard=false", "--sample_tokens=0"]
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    return build_shards(tmp_path_factory.mktemp("data"))
+
+
+def config(shards, out_dir, **overrides) -> TrainConfig:
+    items = [f"data_dir={shards}", f"out_dir={out_dir}", "tensorboard=false", "sample_tokens=0"]
+    return load_config(TrainConfig, TINY, items + [f"{k}={v}" for k, v in overrides.items()])
+
+
+def trainer_command(shards, out_dir, *extra) -> list[str]:
+    return [sys.executable, "-m", "trainer", str(TINY), f"--data_dir={shards}", f"--out_dir={out_dir}", *QUIET, *extra]
+
+
+@pytest.fixture(scope="module")
+def killed_and_resumed(shards, tmp_path_factory):
+    """An uninterrupted run; the same run killed with SIGKILL after step 60, its log then, and its resumption."""
+    base = tmp_path_factory.mktemp("runs")
+    settings = ["--max_steps=150", "--checkpoint_every=25", "--eval_every=50", "--batch_size=16", "--block_size=64"]
+    subprocess.run(trainer_command(shards, base / "whole", *settings), check=True, capture_output=True, cwd=REPO)
+    process = subprocess.Popen(trainer_command(shards, base / "killed", *settings), cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while max(step_losses(read_log(base / "killed")), default=0) < 60 and time.time() < deadline:
+        assert process.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    log_at_kill = read_log(base / "killed")
+    subprocess.run(trainer_command(shards, base / "killed", *settings, "--resume"), check=True, capture_output=True,
+                   cwd=REPO)
+    return read_log(base / "whole"), log_at_kill, read_log(base / "killed")
+
+
+def test_a_resumed_run_continues_the_same_losses_bit_for_bit(killed_and_resumed):
+    whole, _, resumed = killed_and_resumed
+    resume = next(r for r in resumed if r.get("event") == "resume")
+    assert resume["step"] in (50, 75, 100, 125), "resumes from the last checkpoint before the kill"
+    after = resumed[resumed.index(resume) + 1 :]
+    continued = step_losses(after)
+    assert sorted(continued) == list(range(resume["step"] + 1, 151))
+    assert all(continued[s] == step_losses(whole)[s] for s in continued)  # exact equality, not closeness
+
+
+def test_the_log_holds_every_step_up_to_the_kill(killed_and_resumed):
+    _, at_kill, _ = killed_and_resumed
+    steps = [r["step"] for r in at_kill if "event" not in r]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 60
+
+
+def test_a_truncated_latest_checkpoint_falls_back_to_the_previous_one(shards, tmp_path):
+    Trainer(config(shards, tmp_path, max_steps=20, checkpoint_every=10, eval_every=10), resume=False).run()
+    weights = tmp_path / "checkpoints" / "step_00000020" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])  # a write cut short
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Trainer(config(shards, tmp_path, max_steps=30, checkpoint_every=10, eval_every=10), resume=True).run()
+    assert any("step_00000020 is unusable" in str(w.message) for w in caught)
+    resume = next(r for r in read_log(tmp_path) if r.get("event") == "resume")
+    assert resume["step"] == 10
+
+
+def test_the_tiny_model_overfits_a_repeated_text(tmp_path):
+    text = "गंगा नदी हिमालय से निकलती है और बंगाल की खाड़ी में गिरती है।"
+    shards = build_shards(tmp_path / "data", [text] * 60, val_fraction=0.1)
+    trainer = Trainer(config(shards, tmp_path / "run", max_steps=150, warmup_steps=10, eval_every=150,
+                             checkpoint_every=150, block_size=32, lr=0.01, min_lr=0.001), resume=False)
+    trainer.run()
+    assert step_losses(read_log(tmp_path / "run"))[150] < 0.1
+
+
+def test_two_processes_give_the_losses_of_one_with_the_same_global_batch(shards, tmp_path):
+    settings = ["--max_steps=8", "--warmup_steps=2", "--eval_every=100", "--checkpoint_every=100", "--batch_size=4"]
+    subprocess.run(trainer_command(shards, tmp_path / "one", *settings, "--grad_accum=2"), check=True,
+                   capture_output=True, cwd=REPO)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    two = torchrun + trainer_command(shards, tmp_path / "two", *settings, "--grad_accum=1")[1:]
+    subprocess.run(two, check=True, capture_output=True, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    one, two = step_losses(read_log(tmp_path / "one")), step_losses(read_log(tmp_path / "two"))
+    assert sorted(one) == sorted(two) == list(range(1, 9))
+    assert all(abs(one[s] - two[s]) <= 1e-5 for s in one)
+
+
+def test_shards_of_another_tokenizer_are_refused_with_what_to_rerun(shards, tmp_path, capsys):
+    other = build_shards(tmp_path / "other", ["दूसरा पाठ " * 50] * 20)
+    args = [str(TINY), f"--data_dir={shards}", f"--tokenizer={other.parent / 'tok' / 'tokenizer.model'}",
+            f"--out_dir={tmp_path / 'run'}"]
+    assert main(args) == 2
+    assert "re-run `make shards`" in capsys.readouterr().err

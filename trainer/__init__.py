@@ -1,0 +1,1 @@
+"""Pretraining on the uint16 shards: data, loop, checkpoints, logging, distributed launch."""

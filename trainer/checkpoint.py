@@ -1,0 +1,128 @@
+"""Checkpoints that survive crashes: atomic, checksummed, pruned, with a `latest` pointer.
+
+A checkpoint is a folder `<out_dir>/checkpoints/step_NNNNNNNN/` holding what `python -m model` reads
+(model.safetensors, model_config.json, the tokenizer files) and `trainer_state.pt` (optimiser, scheduler, step,
+tokens seen, RNG states, config, git commit). It is written as `step_N.tmp/`, every file fsynced, its sha256
+sums written last into `checksums.json`, then renamed into place; `latest` is a one-line file replaced the same
+way. Loading verifies the sums: a truncated or corrupt checkpoint is skipped with a warning for the one before.
+The last `keep_last` are kept, plus the best by validation loss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import torch
+
+from model.weights import save_model
+
+STATE, SUMS, LATEST = "trainer_state.pt", "checksums.json", "latest"
+TOKENIZER_FILES = ("tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).parent)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _replace_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    _fsync(tmp)
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+class Checkpoints:
+    def __init__(self, out_dir: str | Path, keep_last: int, tokenizer: str | Path):
+        self.root = Path(out_dir) / "checkpoints"
+        self.keep_last, self.tokenizer = keep_last, Path(tokenizer)
+
+    def save(self, module, state: dict, val_loss: float | None, weights: dict) -> Path:
+        """Write a checkpoint: `weights` (the full, unsharded state dict of `module`) and `state`."""
+        name = f"step_{state['step']:08d}"
+        tmp, final = self.root / f"{name}.tmp", self.root / name
+        shutil.rmtree(tmp, ignore_errors=True)
+        save_model(module, tmp, weights)
+        torch.save(state, tmp / STATE)
+        for file in TOKENIZER_FILES:
+            if (self.tokenizer.parent / file).exists():
+                shutil.copy(self.tokenizer.parent / file, tmp / file)
+        sums = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
+        for path in tmp.iterdir():
+            _fsync(path)
+        (tmp / SUMS).write_text(json.dumps({"files": sums, "step": state["step"], "val_loss": val_loss}, indent=2))
+        _fsync(tmp / SUMS)
+        shutil.rmtree(final, ignore_errors=True)  # a re-run of the same step after a resume
+        os.replace(tmp, final)
+        _fsync(self.root)
+        _replace_atomically(self.root / LATEST, name + "\n")
+        self._prune()
+        return final
+
+    def _finished(self) -> list[Path]:
+        return sorted(p for p in self.root.glob("step_*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+    def _prune(self) -> None:
+        finished = self._finished()
+        keep = set(finished[-self.keep_last :]) if self.keep_last > 0 else set()
+        scored = [(json.loads((p / SUMS).read_text()).get("val_loss"), p) for p in finished if (p / SUMS).exists()]
+        scored = [(loss, p) for loss, p in scored if loss is not None]
+        if scored:
+            keep.add(min(scored)[1])
+        for path in finished:
+            if path not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def problem(self, folder: Path) -> str | None:
+        """Why `folder` is not a sound checkpoint, or None."""
+        if not (folder / SUMS).exists():
+            return "no checksums.json (the write did not finish)"
+        for name, expected in json.loads((folder / SUMS).read_text())["files"].items():
+            if not (folder / name).exists() or _sha256(folder / name) != expected:
+                return f"{name} is missing or its checksum differs (truncated or corrupt)"
+        return None
+
+    def latest_sound(self) -> Path | None:
+        """The newest sound checkpoint, `latest` first; unsound ones are reported and passed over."""
+        pointer = self.root / LATEST
+        candidates = self._finished()[::-1]
+        if pointer.exists():
+            named = self.root / pointer.read_text().strip()
+            candidates = [named] + [c for c in candidates if c != named]
+        for folder in candidates:
+            problem = self.problem(folder)
+            if problem is None:
+                return folder
+            warnings.warn(f"checkpoint {folder} is unusable: {problem}; trying the previous one", stacklevel=2)
+        return None
+
+    @staticmethod
+    def load_state(folder: Path) -> dict:
+        return torch.load(folder / STATE, map_location="cpu", weights_only=False)
