@@ -20,7 +20,11 @@ RUN_DIR ?= $(shell test -x $(PY) && $(PY) -m pipeline where $(CONFIG) --workdir 
 
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup test lint demo run ingest cards tokenizer shards bench clean
+TRAIN_CONFIG ?= configs/train_tiny.yaml
+TRAIN_FLAGS ?=
+NPROC ?= 1
+
+.PHONY: setup test lint demo run ingest cards tokenizer shards train bench clean
 
 setup:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,8 +52,13 @@ demo: $(PY)
 	$(PY) -m pipeline run configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
 	$(MAKE) --no-print-directory tokenizer shards CONFIG=configs/sample.yaml TOKENIZER_CONFIG=configs/tokenizer_sample.yaml \
 		TOKENIZER_DIR=$(WORKDIR)/sample_tokenizer SHARDS_DIR=$(WORKDIR)/sample_shards
-	@echo "tokenizer: $(WORKDIR)/sample_tokenizer/tokenizer.model (card: $(WORKDIR)/sample_tokenizer/card.md)"
-	@echo "shards:    $(WORKDIR)/sample_shards (meta.json)"
+	$(MAKE) --no-print-directory train TRAIN_FLAGS="--data_dir=$(WORKDIR)/sample_shards --out_dir=$(WORKDIR)/sample_run"
+	$(PY) -m model generate --checkpoint $(WORKDIR)/sample_run/checkpoints/$$(cat $(WORKDIR)/sample_run/checkpoints/latest) \
+		--prompt "भारत" --max-new-tokens 24 --seed 0
+	@echo "cards:      data_cards/$$(basename $$($(PY) -m pipeline where configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) --run-dir))/"
+	@echo "tokenizer:  $(WORKDIR)/sample_tokenizer/tokenizer.model (card: $(WORKDIR)/sample_tokenizer/card.md)"
+	@echo "shards:     $(WORKDIR)/sample_shards (meta.json)"
+	@echo "checkpoint: $(WORKDIR)/sample_run/checkpoints/$$(cat $(WORKDIR)/sample_run/checkpoints/latest) (log: $(WORKDIR)/sample_run/log.jsonl)"
 
 run: $(PY)
 	$(PY) -m pipeline run $(CONFIG) --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
@@ -65,6 +74,14 @@ shards: $(PY)
 	$(PY) -m tokenizer shard $(TOKENIZER_CONFIG) --run_dir=$(RUN_DIR) --out $(TOKENIZER_DIR) --shards-out $(SHARDS_DIR)
 	$(PY) -m tokenizer check $(SHARDS_DIR) --model $(TOKENIZER_DIR)/tokenizer.model
 
+# Pretraining; NPROC=N runs N processes through torchrun (DDP, or --distributed=fsdp in TRAIN_FLAGS).
+train: $(PY)
+ifeq ($(NPROC),1)
+	$(PY) -m trainer $(TRAIN_CONFIG) $(TRAIN_FLAGS)
+else
+	$(PY) -m torch.distributed.run --standalone --nproc_per_node=$(NPROC) -m trainer $(TRAIN_CONFIG) $(TRAIN_FLAGS)
+endif
+
 cards: $(PY)
 	$(PY) -m pipeline card $(CONFIG) --workdir $(WORKDIR) $(INPUT_FLAGS)
 
@@ -72,4 +89,4 @@ bench: $(PY)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(WORKDIR) data_cards/*/ bench/results/*.json
+	rm -rf $(WORKDIR) runs data_cards/*/ bench/results/*.json

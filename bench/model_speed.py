@@ -1,7 +1,7 @@
 """CPU speed of our Gemma 3 against transformers' with the same weights, in the same run.
 
-Config (from the model issue): vocab 8192, width 256, 4 layers of which the last is full, 4 heads, 1 KV head
-of 64, MLP 1024, window 64. transformers runs eager (its default).
+Config (from the model issue, the `small` preset): vocab 8192, width 256, 4 layers of which the last is full,
+4 heads, 1 KV head of 64, MLP 1024, window 64. transformers runs eager (its default).
 - train step: tokens/s of forward + backward + AdamW step, fp32, batch 8 × 256, eager, against transformers'
   model with `labels` (its own loss), same optimiser settings (fused AdamW on both). Ours uses `module(ids, targets)`,
   the fused chunked cross-entropy of model/loss.py. Target ≥ 1.25×. (`module.compile()` gave no gain here on
@@ -24,14 +24,12 @@ from transformers import Gemma3ForCausalLM as HFGemma3
 
 from bench.results_table import BenchResult
 from bench.timing import best_alternating
-from model.config import ModelConfig
+from model.config import preset
 from model.gemma3 import Gemma3ForCausalLM
 from model.generate import generate
 from model.hf import to_hf
 
-CONFIG = ModelConfig(vocab_size=8192, hidden_size=256, intermediate_size=1024, num_layers=4, num_heads=4,
-                     num_kv_heads=1, head_dim=64, query_pre_attn_scalar=64, sliding_window=64,
-                     full_attention_every=4)
+CONFIG = preset("small")
 REPEATS = 5
 PROMPT, NEW = 32, 128
 BATCH, BLOCK, STEPS = 8, 256, 5

@@ -52,6 +52,20 @@ class ModelConfig:
 
 PRESETS: dict[str, ModelConfig] = {
     "gemma3-270m": ModelConfig(),
+    # CPU experiments and benchmarks: 4 layers of width 256, the last one full; 5.9M parameters at vocab 8192
+    "small": ModelConfig(
+        vocab_size=8192,
+        hidden_size=256,
+        intermediate_size=1024,
+        num_layers=4,
+        num_heads=4,
+        num_kv_heads=1,
+        head_dim=64,
+        query_pre_attn_scalar=64,
+        sliding_window=64,
+        full_attention_every=4,
+        max_position_embeddings=8192,
+    ),
     "tiny": ModelConfig(
         vocab_size=512,
         hidden_size=64,

@@ -7,6 +7,7 @@ or a wrong type is always reported the same way: with the key's dotted path and 
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -73,6 +74,9 @@ def from_dict(cls: type[T], raw: Any, origin: str, prefix: str = "") -> T:
         raise ConfigError(f"{origin}: {prefix or 'config'}: {err}") from None
 
 
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def _coerce(hint: Any, value: Any, origin: str, key: str) -> Any:
     kind = get_origin(hint)
     if dataclasses.is_dataclass(hint):
@@ -106,6 +110,8 @@ def _coerce(hint: Any, value: Any, origin: str, key: str) -> Any:
         return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        return float(value)  # YAML 1.1 reads 1e-4 (no dot) as a string
     if hint is bool and not isinstance(value, bool):
         raise ConfigError(f"{origin}: {key} must be true or false, got {value!r}")
     if hint in (int, float, str) and (

@@ -110,3 +110,25 @@ def test_shards_of_another_tokenizer_are_refused_with_what_to_rerun(shards, tmp_
             f"--out_dir={tmp_path / 'run'}"]
     assert main(args) == 2
     assert "re-run `make shards`" in capsys.readouterr().err
+
+
+def test_sigterm_saves_a_checkpoint_at_the_next_step_and_exits(shards, tmp_path):
+    never = "100000"
+    command = trainer_command(shards, tmp_path, f"--max_steps={never}", f"--checkpoint_every={never}",
+                              f"--eval_every={never}")
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while max(step_losses(read_log(tmp_path)), default=0) < 5:
+        assert process.poll() is None
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+    stopped = next(r for r in read_log(tmp_path) if r.get("event") == "stopped")
+    assert (tmp_path / "checkpoints" / f"step_{stopped['step']:08d}" / "checksums.json").exists()
+
+
+def test_non_finite_losses_stop_the_run_with_advice(shards, tmp_path, capsys):
+    args = [str(TINY), f"--data_dir={shards}", f"--out_dir={tmp_path}", "--lr=1e30", "--min_lr=1e30",
+            "--grad_clip=0", "--max_steps=50", *QUIET]
+    assert main(args) == 2
+    assert "non-finite losses in a row" in capsys.readouterr().err
+    assert any(r.get("skipped") for r in read_log(tmp_path))

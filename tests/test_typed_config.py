@@ -58,3 +58,12 @@ def test_a_missing_input_or_a_run_without_sources_is_an_error(tmp_path):
         local_sources([str(tmp_path / "nope")])
     with pytest.raises(ConfigError, match="no sources"):
         load_run_config(str(write(tmp_path, "run: base\n")))
+
+
+def test_a_float_written_without_a_dot_is_read_as_a_float():
+    from trainer.config import TrainConfig
+
+    config = load_config(TrainConfig, None, ["lr=3e-4", "min_lr=1E-5"])
+    assert (config.lr, config.min_lr) == (3e-4, 1e-5)
+    with pytest.raises(ConfigError, match="lr must be float"):
+        load_config(TrainConfig, None, ["lr=fast"])

@@ -65,7 +65,7 @@ class ShardWindows:
         shard_ids = rng.choice(len(self.arrays), size=batch_size, p=self.weights)
         windows = np.stack([self._window(self.arrays[i], rng) for i in shard_ids]).astype(np.int64)
         tokens = torch.from_numpy(windows)
-        return tokens[:, :-1], tokens[:, 1:]
+        return tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
 
     def _window(self, array: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         start = int(rng.integers(0, len(array) - self.block_size - 1))
