@@ -92,14 +92,26 @@ def test_the_tiny_model_overfits_a_repeated_text(tmp_path):
     assert step_losses(read_log(tmp_path / "run"))[150] < 0.1
 
 
-def test_two_processes_give_the_losses_of_one_with_the_same_global_batch(shards, tmp_path):
-    settings = ["--max_steps=8", "--warmup_steps=2", "--eval_every=100", "--checkpoint_every=100", "--batch_size=4"]
-    subprocess.run(trainer_command(shards, tmp_path / "one", *settings, "--grad_accum=2"), check=True,
+@pytest.fixture(scope="module")
+def one_process_losses(shards, tmp_path_factory):
+    out = tmp_path_factory.mktemp("one")
+    subprocess.run(trainer_command(shards, out, *TWO_PROCESS_SETTINGS, "--grad_accum=2"), check=True,
                    capture_output=True, cwd=REPO)
+    return step_losses(read_log(out))
+
+
+TWO_PROCESS_SETTINGS = ["--max_steps=8", "--warmup_steps=2", "--eval_every=4", "--checkpoint_every=4",
+                        "--batch_size=4"]
+
+
+@pytest.mark.parametrize("kind", ["ddp", "fsdp"])
+def test_two_processes_give_the_losses_of_one_with_the_same_global_batch(shards, one_process_losses, tmp_path,
+                                                                          kind):
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    two = torchrun + trainer_command(shards, tmp_path / "two", *settings, "--grad_accum=1")[1:]
+    settings = [*TWO_PROCESS_SETTINGS, "--grad_accum=1", f"--distributed={kind}"]
+    two = torchrun + trainer_command(shards, tmp_path / "two", *settings)[1:]
     subprocess.run(two, check=True, capture_output=True, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    one, two = step_losses(read_log(tmp_path / "one")), step_losses(read_log(tmp_path / "two"))
+    one, two = one_process_losses, step_losses(read_log(tmp_path / "two"))
     assert sorted(one) == sorted(two) == list(range(1, 9))
     assert all(abs(one[s] - two[s]) <= 1e-5 for s in one)
 
