@@ -6,6 +6,7 @@ same settings mean the same thing in both. `temperature=0` is greedy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import torch
@@ -48,10 +49,12 @@ def choose_next(logits, seen, temperature, top_k, top_p, repetition_penalty, gen
     return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
 
 
-# The one-token decoding step, compiled on first use. Dynamic shapes: the cache length grows every step, and
-# one recompile (when the sliding ring first wraps) is all that costs. Models are arguments, not captured, so
-# none is kept alive by the compiled code.
-_compiled_hidden_states = torch.compile(Gemma3ForCausalLM.hidden_states, dynamic=True)
+@functools.cache
+def _compiled_hidden_states() -> Callable:
+    """The one-token decoding step, compiled on first use (torch.compile's import alone takes seconds).
+    Dynamic shapes: the cache length grows every step, and one recompile (when the sliding ring first wraps) is
+    all that costs. Models are arguments, not captured, so none is kept alive by the compiled code."""
+    return torch.compile(Gemma3ForCausalLM.hidden_states, dynamic=True)
 
 
 def _step(module: Gemma3ForCausalLM, ids: torch.Tensor, cache: KVCache, compiled: bool = False) -> torch.Tensor:
@@ -60,7 +63,7 @@ def _step(module: Gemma3ForCausalLM, ids: torch.Tensor, cache: KVCache, compiled
     t = ids.shape[1]
     positions = cache.positions(t)
     cache.prepare(t)
-    hidden_states = _compiled_hidden_states if compiled and t == 1 else Gemma3ForCausalLM.hidden_states
+    hidden_states = _compiled_hidden_states() if compiled and t == 1 else Gemma3ForCausalLM.hidden_states
     hidden = hidden_states(module, ids, positions, cache)[:, -1]
     cache.advance(t)
     return hidden @ module.lm_head_weight.T

@@ -14,7 +14,7 @@ from pipeline.readers import MalformedRecordError
 from pipeline.runner import StageError, finish_stage, run_stages
 from pipeline.sources import SourceUnavailable
 from pipeline.stages import STAGES, get_stage
-from pipeline.typed_config import ConfigError
+from pipeline.typed_config import ConfigError, cli_overrides
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,11 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace, extra: list[str]) -> RunConfig:
-    overrides = list(args.set)
-    for item in extra:
-        if not (item.startswith("--") and "=" in item):
-            raise ConfigError(f"unrecognised argument {item!r}; overrides look like --KEY=VALUE")
-        overrides.append(item[2:])
+    overrides = list(args.set) + cli_overrides(extra)
     if getattr(args, "strict", False):
         overrides.append("stages.ingest.strict=true")
     return load_run_config(args.config, overrides, args.input, args.workdir, args.run)

@@ -39,6 +39,16 @@ def load_config(cls: type[T], path: str | Path | None, overrides: list[str] | No
     return from_dict(cls, raw, origin)
 
 
+def cli_overrides(arguments: list[str]) -> list[str]:
+    """`--KEY=VALUE` command-line arguments as `KEY=VALUE` overrides; anything else is an error that says so."""
+    overrides = []
+    for item in arguments:
+        if not (item.startswith("--") and "=" in item):
+            raise ConfigError(f"unrecognised argument {item!r}; overrides look like --KEY=VALUE")
+        overrides.append(item[2:])
+    return overrides
+
+
 def apply_override(raw: dict[str, Any], override: str) -> None:
     """Set `a.b.c=value` in a nested dict; the value is parsed as YAML (so 3 → int, true → bool)."""
     key, sep, value = override.partition("=")

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.typed_config import ConfigError, load_config
+from pipeline.typed_config import ConfigError, cli_overrides, load_config
 from tokenizer.card import compare, read_lines
 from tokenizer.config import TokenizerConfig, last_stage_output
 from tokenizer.documents import BadRecordError, iter_documents
@@ -21,12 +21,7 @@ from tokenizer.train import train_tokenizer
 
 
 def _config(args, extra: list[str]) -> TokenizerConfig:
-    overrides = []
-    for item in extra:
-        if not (item.startswith("--") and "=" in item):
-            raise ConfigError(f"unrecognised argument {item!r}; overrides look like --KEY=VALUE")
-        overrides.append(item[2:])
-    config = load_config(TokenizerConfig, args.config, overrides)
+    config = load_config(TokenizerConfig, args.config, cli_overrides(extra))
     if args.out:
         config.out = args.out
     return config

@@ -59,7 +59,7 @@ def draw_sample(config: SampleConfig, out: Path) -> dict:
             for line in split_long_line(raw, config.max_line_chars):
                 group = script_group(line)
                 seen[group] += 1
-                if group not in quota or not quota[group]:
+                if group not in quota:
                     continue
                 reservoir = reservoirs[group]
                 if len(reservoir) < quota[group]:

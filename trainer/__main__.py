@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.typed_config import ConfigError, load_config
+from pipeline.typed_config import ConfigError, cli_overrides, load_config
 from trainer.config import TrainConfig
 from trainer.data import ShardMismatchError
 from trainer.loop import Trainer, TrainingStopped
@@ -18,10 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue from the newest sound checkpoint")
     args, extra = parser.parse_known_args(argv)
     try:
-        bad = [item for item in extra if not (item.startswith("--") and "=" in item)]
-        if bad:
-            raise ConfigError(f"unrecognised argument {bad[0]!r}; overrides look like --KEY=VALUE")
-        config = load_config(TrainConfig, args.config, [item[2:] for item in extra])
+        config = load_config(TrainConfig, args.config, cli_overrides(extra))
         Trainer(config, resume=args.resume).run()
     except (ConfigError, FileNotFoundError, ShardMismatchError, TrainingStopped, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
