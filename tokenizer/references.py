@@ -37,12 +37,13 @@ def _hf_encoder(name: str, path: Path) -> Encoder:
                    lambda ids: tokenizer.decode(ids, skip_special_tokens=False), byte_ids)
 
 
-def _tiktoken_encoder(name: str, encoding: str, folder: Path) -> Encoder:
+def _tiktoken_encoder(name: str, path: Path) -> Encoder:
     import tiktoken
 
-    meta = json.loads((folder / "encodings_meta.json").read_text())[encoding]
-    ranks = {base64.b64decode(token): int(rank)
-             for token, rank in (line.split() for line in (folder / f"{encoding}.tiktoken").read_text().splitlines())}
+    encoding = path.stem  # r50k_base.tiktoken → r50k_base, described in encodings_meta.json beside it
+    meta = json.loads((path.parent / "encodings_meta.json").read_text())[encoding]
+    lines = path.read_text().splitlines()
+    ranks = {base64.b64decode(token): int(rank) for token, rank in (line.split() for line in lines)}
     enc = tiktoken.Encoding(name=encoding, pat_str=meta["pat_str"], mergeable_ranks=ranks,
                             special_tokens=meta.get("special_tokens", {}))
     return Encoder(name, lambda text: enc.encode(text, disallowed_special=()), enc.decode)
@@ -50,19 +51,13 @@ def _tiktoken_encoder(name: str, encoding: str, folder: Path) -> Encoder:
 
 def reference_encoders(folder: Path = REFERENCE_DIR) -> list[Encoder]:
     """Those present in `folder` (a missing one is skipped: the corpus is not shipped with the project)."""
-    makers = {
-        "GPT-2": lambda: _tiktoken_encoder("GPT-2", "r50k_base", folder / "openai_tiktoken"),
-        "cl100k": lambda: _tiktoken_encoder("cl100k", "cl100k_base", folder / "openai_tiktoken"),
-        "o200k": lambda: _tiktoken_encoder("o200k", "o200k_base", folder / "openai_tiktoken"),
-        "Llama 2": lambda: sentencepiece_encoder("Llama 2", folder / "llama2" / "tokenizer.model"),
-        "Llama 3": lambda: _hf_encoder("Llama 3", folder / "llama3" / "tokenizer.json.gz"),
-        "Gemma 1/2": lambda: _hf_encoder("Gemma 1/2", folder / "gemma" / "tokenizer.json.gz"),
-        "Gemma 3": lambda: _hf_encoder("Gemma 3", folder / "gemma3" / "tokenizer.json.gz"),
-    }
-    encoders = []
-    for make in makers.values():
-        try:
-            encoders.append(make())
-        except FileNotFoundError:
-            continue
-    return encoders
+    known = [
+        ("GPT-2", "openai_tiktoken/r50k_base.tiktoken", _tiktoken_encoder),
+        ("cl100k", "openai_tiktoken/cl100k_base.tiktoken", _tiktoken_encoder),
+        ("o200k", "openai_tiktoken/o200k_base.tiktoken", _tiktoken_encoder),
+        ("Llama 2", "llama2/tokenizer.model", sentencepiece_encoder),
+        ("Llama 3", "llama3/tokenizer.json.gz", _hf_encoder),
+        ("Gemma 1/2", "gemma/tokenizer.json.gz", _hf_encoder),
+        ("Gemma 3", "gemma3/tokenizer.json.gz", _hf_encoder),
+    ]
+    return [load(name, folder / file) for name, file, load in known if (folder / file).exists()]
