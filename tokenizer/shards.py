@@ -132,17 +132,22 @@ def _batches(documents, size: int, writers: dict, val_fraction: float):
         yield batch
 
 
+def tokenizer_mismatch(meta: dict, meta_file: Path, model_file: str | Path) -> str | None:
+    """Why shards described by `meta` cannot be read with `model_file` (and what to re-run), or None."""
+    if meta["tokenizer_sha256"] != model_checksum(model_file):
+        return (f"{meta_file}: made with another tokenizer than {model_file} (checksum differs): re-run "
+                f"`make shards` with this tokenizer, or use the tokenizer the shards were made with")
+    return None
+
+
 def check_shards(folder: Path, model_file: Path) -> list[str]:
     """Problems with a shard folder (empty when it is sound): meta.json against the files and the tokenizer."""
     meta_file = Path(folder) / "meta.json"
     if not meta_file.exists():
         return [f"{meta_file} does not exist: run `python -m tokenizer shard` first"]
     meta = json.loads(meta_file.read_text())
-    problems = []
+    problems = [problem] if (problem := tokenizer_mismatch(meta, meta_file, model_file)) else []
     sp = spm.SentencePieceProcessor(model_file=str(model_file))
-    if meta["tokenizer_sha256"] != model_checksum(model_file):
-        problems.append(f"{meta_file}: made with another tokenizer than {model_file} (checksum differs): "
-                        f"re-run `make shards` with this tokenizer, or pass the tokenizer the shards were made with")
     if meta["vocab_size"] != sp.get_piece_size():
         problems.append(f"{meta_file}: vocab_size {meta['vocab_size']} but {model_file} has {sp.get_piece_size()}")
     for shard in meta["shards"]:

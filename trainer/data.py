@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tokenizer.train import model_checksum
+from tokenizer.shards import tokenizer_mismatch
 
 
 class ShardMismatchError(ValueError):
@@ -38,9 +38,8 @@ def read_meta(data_dir: str | Path, tokenizer: str | Path, vocab_size: int) -> d
         raise ShardMismatchError(f"{meta_file}: dtype {meta.get('dtype')!r}, the trainer reads uint16 shards")
     if not Path(tokenizer).exists():
         raise FileNotFoundError(f"tokenizer {tokenizer} does not exist: pass --tokenizer=FILE.model")
-    if meta["tokenizer_sha256"] != model_checksum(tokenizer):
-        raise ShardMismatchError(f"{meta_file} was made with another tokenizer than {tokenizer}: re-run "
-                                 f"`make shards` with this tokenizer, or pass --tokenizer=<the one it was made with>")
+    if problem := tokenizer_mismatch(meta, meta_file, tokenizer):
+        raise ShardMismatchError(problem)
     if meta["vocab_size"] > vocab_size:
         raise ShardMismatchError(f"{meta_file} says vocab {meta['vocab_size']} but the model has {vocab_size} "
                                  f"embeddings: choose a model preset for this tokenizer")
