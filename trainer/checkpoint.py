@@ -20,10 +20,10 @@ from pathlib import Path
 
 import torch
 
+from model.hf import TOKENIZER_FILES
 from model.weights import save_model
 
 STATE, SUMS, LATEST = "trainer_state.pt", "checksums.json", "latest"
-TOKENIZER_FILES = ("tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 
 
 def git_commit() -> str | None:
