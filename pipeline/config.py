@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pipeline.filter_settings import FilterConfig
 from pipeline.typed_config import ConfigError, load_config
 
 SourceKind = Literal["jsonl", "parquet", "text", "hf"]
@@ -81,9 +82,7 @@ class IngestConfig:
     # indic-nlp's nasal modes. do_nothing: हिन्दी and हिंदी are both standard spellings and the model should
     # read and write both; to_anusvaara_strict merges panchamakshar into anusvara. Candrabindu is never
     # turned into anusvara (हँस "laughs" and हंस "swan" are different words).
-    nasals: Literal["do_nothing", "to_anusvaara_strict", "to_anusvaara_relaxed", "to_nasal_consonants"] = (
-        "do_nothing"
-    )
+    nasals: Literal["do_nothing", "to_anusvaara_strict", "to_anusvaara_relaxed", "to_nasal_consonants"] = "do_nothing"
     # 2M characters is ~50 times a long Wikipedia article; larger records are dumps or concatenation bugs.
     max_doc_chars: int = 2_000_000
     strict: bool = False  # stop at the first bad record instead of counting it and going on
@@ -92,6 +91,7 @@ class IngestConfig:
 @dataclass
 class StagesConfig:
     ingest: IngestConfig = field(default_factory=IngestConfig)
+    filter: FilterConfig = field(default_factory=FilterConfig)
 
 
 @dataclass
@@ -125,9 +125,7 @@ def local_sources(paths: list[str]) -> list[SourceConfig]:
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         kinds = sorted({kind for f in files if (kind := kind_of_file(f.name))})
         if not kinds:
-            raise ConfigError(
-                f"--input {raw} holds no .jsonl[.gz|.zst], .parquet or .txt[.gz|.xz|.zst] file to read"
-            )
+            raise ConfigError(f"--input {raw} holds no .jsonl[.gz|.zst], .parquet or .txt[.gz|.xz|.zst] file to read")
         base = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.name.split(".")[0]) or "input"
         for kind in kinds:
             name = base if len(kinds) == 1 else f"{base}_{kind}"

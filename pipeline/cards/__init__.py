@@ -9,8 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.cards.plots import plot_lengths, plot_script_mix, plot_set_aside
-from pipeline.cards.profile import MAX_PROFILED_DOCS, by_source, length_quantiles, profile_folder, script_mix
+from pipeline.cards.plots import plot_lengths, plot_scores, plot_script_mix, plot_set_aside
+from pipeline.cards.profile import (
+    MAX_PROFILED_DOCS,
+    by_source,
+    length_quantiles,
+    profile_folder,
+    score_quantiles,
+    script_mix,
+)
 from pipeline.cards.render import render_markdown
 from pipeline.config import RunConfig
 
@@ -24,8 +31,9 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
     paths = stage.paths(config)
     out = card_dir(config)
     out.mkdir(parents=True, exist_ok=True)
-    kept = profile_folder(paths.output)
-    rejected = profile_folder(paths.rejected)
+    scores = tuple(stage.notes.get("score_fields", ()))
+    kept = profile_folder(paths.output, scores=scores)
+    rejected = profile_folder(paths.rejected, scores=scores)
     reasons = {
         f"{name}: {reason}": count
         for name, by_reason in summary["set_aside_by_filter"].items()
@@ -39,6 +47,9 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
     plot_lengths(kept, rejected, out / plots["lengths"])
     plot_script_mix(kept, out / plots["script_mix"])
     plot_set_aside(reasons, out / plots["set_aside"])
+    if scores:
+        plots["scores"] = f"{stage.folder}_scores.png"
+        plot_scores(kept, rejected, scores, out / plots["scores"])  # only the scores some document has
     card = {
         "run": config.run,
         "stage": stage.folder,
@@ -52,6 +63,7 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
         },
         "length_quantiles_chars": length_quantiles(kept),
         "script_mix": script_mix(kept),
+        "scores": {"kept": score_quantiles(kept, scores), "set_aside": score_quantiles(rejected, scores)},
         "sources": [
             {"name": s.name, "kind": s.kind, "location": s.dataset or s.path, "license": s.license}
             for s in config.sources
@@ -76,8 +88,7 @@ def _snippet(text: str, limit: int = 280) -> str:
 
 def _examples(frame, n: int) -> list[dict]:
     return [
-        {"id": r["id"], "source": r["source"], "text": _snippet(r["text"])}
-        for r in frame.head(n).iter_rows(named=True)
+        {"id": r["id"], "source": r["source"], "text": _snippet(r["text"])} for r in frame.head(n).iter_rows(named=True)
     ]
 
 

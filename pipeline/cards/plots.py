@@ -48,6 +48,23 @@ def plot_script_mix(kept: pl.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
+def plot_scores(kept: pl.DataFrame, rejected: pl.DataFrame, scores: tuple[str, ...], path: Path) -> None:
+    """One histogram per score a stage records, kept and set-aside documents overlaid."""
+    scores = tuple(n for n in scores if any(n in f.columns and f[n].drop_nulls().len() for f in (kept, rejected)))
+    if not scores:
+        return
+    fig, axes = plt.subplots(len(scores), 1, figsize=(7, 2.4 * len(scores)), squeeze=False)
+    for ax, name in zip(axes[:, 0], scores, strict=True):
+        for frame, label in ((kept, "kept"), (rejected, "set aside")):
+            values = frame[name].drop_nulls().to_numpy() if name in frame.columns else np.array([])
+            if len(values):
+                ax.hist(values, bins=40, alpha=0.6, label=f"{label} ({len(values)})")
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel("documents")
+        ax.legend(fontsize=8)
+    _save(fig, path)
+
+
 def plot_set_aside(reasons: dict[str, int], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, max(2.0, 0.4 * len(reasons) + 1)))
     names = list(reasons) or ["(nothing set aside)"]

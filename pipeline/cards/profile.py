@@ -13,8 +13,9 @@ from pipeline.workdir import iter_records
 MAX_PROFILED_DOCS = 200_000
 
 
-def profile_folder(folder: Path, limit: int = MAX_PROFILED_DOCS) -> pl.DataFrame:
-    """One row per document: id, source, reason (for rejects), characters, bytes and script shares."""
+def profile_folder(folder: Path, limit: int = MAX_PROFILED_DOCS, scores: tuple[str, ...] = ()) -> pl.DataFrame:
+    """One row per document: id, source, reason (for rejects), characters, bytes, script shares, and the
+    metadata `scores` a stage records (null where a document has none)."""
     rows = [
         {
             "id": r.get("id"),
@@ -22,6 +23,7 @@ def profile_folder(folder: Path, limit: int = MAX_PROFILED_DOCS) -> pl.DataFrame
             "source": (r.get("metadata") or {}).get("source", "?"),
             "reason": (r.get("metadata") or {}).get("filter_reason"),
             "where": _where(r.get("metadata") or {}),
+            **{name: _number((r.get("metadata") or {}).get(name)) for name in scores},
         }
         for r in iter_records(folder, limit)
     ]
@@ -31,6 +33,7 @@ def profile_folder(folder: Path, limit: int = MAX_PROFILED_DOCS) -> pl.DataFrame
         "source": pl.String,
         "reason": pl.String,
         "where": pl.String,
+        **{name: pl.Float64 for name in scores},
     }
     frame = pl.DataFrame(rows, schema=schema)
     text = pl.col("text")
@@ -42,6 +45,22 @@ def profile_folder(folder: Path, limit: int = MAX_PROFILED_DOCS) -> pl.DataFrame
         devanagari_share=_share(text.str.count_matches(r"\p{Devanagari}"), written),
         latin_share=_share(text.str.count_matches(r"\p{Latin}"), written),
     ).with_columns(other_share=(1 - pl.col("devanagari_share") - pl.col("latin_share")).clip(0, 1))
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def score_quantiles(frame: pl.DataFrame, scores: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """p10/p50/p90 and count of each recorded score."""
+    out = {}
+    for name in scores:
+        values = frame[name].drop_nulls() if name in frame.columns else pl.Series([], dtype=pl.Float64)
+        if len(values):
+            out[name] = {"documents": len(values)} | {
+                f"p{q}": round(float(values.quantile(q / 100, "nearest")), 4) for q in (10, 50, 90)
+            }
+    return out
 
 
 def _share(part: pl.Expr, whole: pl.Expr) -> pl.Expr:

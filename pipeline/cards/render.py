@@ -19,6 +19,7 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 def render_markdown(card: dict) -> str:
     acc, profiled, notes = card["accounting"], card["profiled"], card["notes"]
     sampled = profiled["documents_kept"] < acc["documents_out"]
+    bytes_in = _n(acc["bytes_in"]) if acc["bytes_in"] else ""  # only the ingest readers count input bytes
     bytes_out = _n(profiled["bytes_kept"]) + (" (profiled sample)" if sampled else "")
     set_aside = acc["documents_set_aside"]
     holds = "holds exactly" if acc["balanced"] else "DOES NOT HOLD: see stats.json"
@@ -32,7 +33,7 @@ def render_markdown(card: dict) -> str:
         *_table(
             ["", "documents", "characters", "bytes (UTF-8)"],
             [
-                ["in", _n(acc["documents_in"]), _n(acc["characters_in"]), _n(acc["bytes_in"])],
+                ["in", _n(acc["documents_in"]), _n(acc["characters_in"]), bytes_in],
                 ["out", _n(acc["documents_out"]), _n(acc["characters_out"]), bytes_out],
                 ["set aside", _n(set_aside), "", ""],
             ],
@@ -72,6 +73,7 @@ def render_markdown(card: dict) -> str:
         "## What was set aside and why",
         "",
         *_set_aside_section(card),
+        *_scores_section(card),
         "## What was changed",
         "",
         *_changed_section(card),
@@ -144,6 +146,28 @@ def _set_aside_section(card: dict) -> list[str]:
         f"![set aside by reason]({card['plots']['set_aside']})",
         "",
         "Every document set aside is kept, with its reason, under the stage's `rejected/<filter>/` folder.",
+        "",
+    ]
+
+
+def _scores_section(card: dict) -> list[str]:
+    scores = card.get("scores") or {}
+    names = sorted(set(scores.get("kept", {})) | set(scores.get("set_aside", {})))
+    if not names:
+        return []
+    rows = []
+    for name in names:
+        for side, label in (("kept", "kept"), ("set_aside", "set aside")):
+            q = scores[side].get(name)
+            if q:
+                rows.append([name, label, _n(q["documents"]), q["p10"], q["p50"], q["p90"]])
+    return [
+        "## Scores",
+        "",
+        "What the filters measured, for the documents they kept and those they set aside:",
+        "",
+        *_table(["score", "among documents", "with the score", "p10", "p50", "p90"], rows),
+        f"![scores]({card['plots']['scores']})",
         "",
     ]
 

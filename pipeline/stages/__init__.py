@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.config import RunConfig
+from pipeline.stages.filter import FILTER_NOTES, build_filter
 from pipeline.stages.ingest import INGEST_NOTES, build_ingest
 from pipeline.workdir import StagePaths, stage_paths
 
@@ -21,7 +22,7 @@ class Stage:
     name: str
     build: StageBuilder
     summary: str  # one line for the card and `--help`
-    notes: dict  # card text: languages, personal_information, limitations (list)
+    notes: dict  # card text: languages, personal_information, limitations (list), score_fields (histograms)
 
     @property
     def folder(self) -> str:
@@ -38,6 +39,13 @@ STAGES: list[Stage] = [
         build_ingest,
         "read sources, set aside bad records, normalise Unicode and Hindi, give stable ids",
         INGEST_NOTES,
+    ),
+    Stage(
+        2,
+        "filter",
+        build_filter,
+        "keep Hindi (and romanised Hindi) that reads well: language ID, mojibake, quality, repetition, abuse",
+        FILTER_NOTES,
     ),
 ]
 

@@ -1,0 +1,108 @@
+"""datatrove's Gopher and FineWeb quality filters with Hindi settings, and light checks for romanised Hindi.
+
+The datatrove filters run on `hi_Deva` documents with language code `hin_Deva` (indic-nlp's word tokenizer;
+the code `hi` would load a Stanza Kurmanji tokenizer). Romanised Hindi (`hi_Latn`) passes them untouched and
+meets `HinglishQualityFilter` instead: its stop words, word lengths and line shapes are not Devanagari Hindi's.
+"""
+
+from __future__ import annotations
+
+from datatrove.data import Document
+from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
+from datatrove.pipeline.writers.disk_base import DiskWriter
+from datatrove.utils.text import TERMINAL_PUNCTUATION
+
+from pipeline.filter_settings import (
+    FineWebQualitySettings,
+    GopherQualitySettings,
+    HinglishQualitySettings,
+    RepetitionSettings,
+)
+from pipeline.language_id import HINDI_DEVANAGARI, HINDI_LATIN
+
+DATATROVE_HINDI = "hin_Deva"
+# A line ends a sentence with । ॥ . ? ! (datatrove's terminal punctuation has the dandas), also when a closing
+# quote or bracket follows, as in Hindi news: …कहा।"
+HINDI_LINE_ENDINGS = tuple(TERMINAL_PUNCTUATION) + tuple(p + q for p in "।॥.?!" for q in "\"'”’)")
+
+
+class _DevanagariOnly:
+    """Applies the wrapped filter to Devanagari Hindi; other documents pass (their own checks come later)."""
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        if doc.metadata.get("language", HINDI_DEVANAGARI) != HINDI_DEVANAGARI:
+            return True
+        return super().filter(doc)
+
+
+class HindiGopherQuality(_DevanagariOnly, GopherQualityFilter):
+    def __init__(self, settings: GopherQualitySettings, exclusion_writer: DiskWriter | None = None):
+        super().__init__(
+            min_doc_words=settings.min_doc_words,
+            max_doc_words=settings.max_doc_words,
+            min_avg_word_length=settings.min_avg_word_length,
+            max_avg_word_length=settings.max_avg_word_length,
+            max_symbol_word_ratio=settings.max_symbol_word_ratio,
+            max_bullet_lines_ratio=settings.max_bullet_lines_ratio,
+            max_ellipsis_lines_ratio=settings.max_ellipsis_lines_ratio,
+            max_non_alpha_words_ratio=settings.max_non_alpha_words_ratio,
+            min_stop_words=settings.min_stop_words,
+            stop_words=settings.stop_words,
+            exclusion_writer=exclusion_writer,
+            language=DATATROVE_HINDI,
+        )
+
+
+class HindiFineWebQuality(_DevanagariOnly, FineWebQualityFilter):
+    def __init__(self, settings: FineWebQualitySettings, exclusion_writer: DiskWriter | None = None):
+        super().__init__(
+            exclusion_writer=exclusion_writer,
+            line_punct_thr=settings.line_punct_thr,
+            stop_chars=HINDI_LINE_ENDINGS,
+            short_line_thr=settings.short_line_thr,
+            char_duplicates_ratio=settings.char_duplicates_ratio,
+            new_line_ratio=settings.new_line_ratio,
+            line_punct_exclude_zero=settings.line_punct_exclude_zero,
+            language=DATATROVE_HINDI,
+        )
+
+
+class HindiRepetition(_DevanagariOnly, GopherRepetitionFilter):
+    """Gopher repetition with FineWeb-2's line value. The n-gram checks measure characters in repeated
+    n-grams against the document's length, so a short news item whose headline is repeated in its first
+    sentence fails them; they run from `ngram_min_words` words on, the line and paragraph checks always."""
+
+    def __init__(self, settings: RepetitionSettings, exclusion_writer: DiskWriter | None = None):
+        super().__init__(
+            dup_line_frac=settings.dup_line_frac, exclusion_writer=exclusion_writer, language=DATATROVE_HINDI
+        )
+        self.ngram_min_words = settings.ngram_min_words
+        self._ngram_checks = (self.top_n_grams, self.dup_n_grams)
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        long_enough = len(doc.text.split()) >= self.ngram_min_words
+        self.top_n_grams, self.dup_n_grams = self._ngram_checks if long_enough else ((), ())
+        return super().filter(doc)
+
+
+class HinglishQualityFilter(BaseFilter):
+    """Romanised Hindi: enough words, and not one line repeated over and over."""
+
+    name = "🔤 Hinglish quality"
+
+    def __init__(self, settings: HinglishQualitySettings, exclusion_writer: DiskWriter | None = None):
+        super().__init__(exclusion_writer)
+        self.settings = settings
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        if doc.metadata.get("language") != HINDI_LATIN:
+            return True
+        if len(doc.text.split()) < self.settings.min_words:
+            return False, "too_few_words"
+        lines = [line for line in doc.text.splitlines() if line.strip()]
+        duplicated, _ = find_duplicates(lines)
+        if duplicated / len(lines) > self.settings.max_dup_line_frac:
+            return False, "repeated_lines"
+        return True

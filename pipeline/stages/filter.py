@@ -1,0 +1,64 @@
+"""Stage 02_filter: keep Hindi (Devanagari, and romanised Hindi once its classifier is trained) that reads well.
+
+JsonlReader(01_ingest output) → Mojibake → Hindi language ID → Gopher quality → FineWeb quality →
+Gopher repetition → Hinglish quality → Toxicity → JsonlWriter(output)
+Mojibake runs first so that KrutiDev pages are named as such rather than as "not Hindi". Every filter writes
+what it sets aside to rejected/<filter>/ with `filter_reason` and its scores in the metadata.
+"""
+
+from __future__ import annotations
+
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.readers import JsonlReader
+
+from pipeline.config import RunConfig
+from pipeline.hindi_quality import HindiFineWebQuality, HindiGopherQuality, HindiRepetition, HinglishQualityFilter
+from pipeline.language_id import HindiLanguageFilter
+from pipeline.mojibake import MojibakeFilter
+from pipeline.stage_writers import stage_writer
+from pipeline.toxicity import ToxicityFilter
+from pipeline.workdir import StagePaths
+
+FILTER_NOTES = {
+    "languages": "Hindi in Devanagari (`hi_Deva`: lid.176 P(hi) and the Devanagari share of letters) and, when "
+    "the romanised-Hindi classifier is configured (`make hinglish-lid`), Hindi in Latin letters (`hi_Latn`). "
+    "Every kept document carries `language` in its metadata.",
+    "personal_information": "Not redacted yet: stage 04_pii does that. The toxicity filter records lexicon "
+    "matches per category (`toxicity_hits`), not who they were aimed at.",
+    "limitations": [
+        "lid.176 confuses short Hindi lists and tables with Marathi and Nepali; those are set aside as "
+        "low_hindi_score together with real Marathi and Nepali.",
+        "Without the romanised-Hindi classifier every Latin-script document, Hinglish included, is set aside "
+        "as not_hindi.",
+        "The abuse lexicon matches words, not meaning: sarcasm, veiled abuse and new spellings pass, and a "
+        "quoted slur counts like a used one (the density threshold keeps long articles that quote one).",
+        "A lone avagraha (ऽ) used as a danda by legacy-font conversions is left in the text; only sequences no "
+        "writer produces count as broken Devanagari.",
+    ],
+    "score_fields": [
+        "lid176_hi_score",
+        "devanagari_share",
+        "hinglish_score",
+        "broken_devanagari_per_1000",
+        "toxicity_density",
+    ],
+}
+
+
+def build_filter(config: RunConfig, paths: StagePaths, previous: StagePaths) -> list[PipelineStep]:
+    settings = config.stages.filter
+
+    def rejected(name: str):
+        return stage_writer(paths.rejected_by(name))
+
+    return [
+        JsonlReader(str(previous.output), glob_pattern="*.jsonl.gz"),
+        MojibakeFilter(settings.mojibake, rejected("mojibake")),
+        HindiLanguageFilter(settings.language, rejected("language")),
+        HindiGopherQuality(settings.gopher_quality, rejected("gopher_quality")),
+        HindiFineWebQuality(settings.fineweb_quality, rejected("fineweb_quality")),
+        HindiRepetition(settings.repetition, rejected("repetition")),
+        HinglishQualityFilter(settings.hinglish_quality, rejected("hinglish_quality")),
+        ToxicityFilter(settings.toxicity, rejected("toxicity")),
+        stage_writer(paths.output),
+    ]

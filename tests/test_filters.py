@@ -1,0 +1,183 @@
+"""Stage 02_filter's filters on hand-written fixtures: one keep and one set-aside case per rule."""
+
+from __future__ import annotations
+
+import pytest
+from datatrove.data import Document
+
+from pipeline.filter_settings import (
+    FilterConfig,
+    GopherQualitySettings,
+    HinglishQualitySettings,
+    LanguageSettings,
+    MojibakeSettings,
+    RepetitionSettings,
+    ToxicitySettings,
+)
+from pipeline.hindi_quality import HindiGopherQuality, HindiRepetition, HinglishQualityFilter
+from pipeline.language_id import HindiLanguageFilter, LocalFT176LID, bundled_lid176
+from pipeline.mojibake import MojibakeFilter
+from pipeline.toxicity import ToxicityFilter
+
+HINDI_ARTICLE = (
+    "महात्मा गांधी का जन्म दो अक्टूबर 1869 को पोरबंदर में हुआ था। उन्होंने London में कानून की पढ़ाई की और "
+    "फिर दक्षिण अफ्रीका में वकालत की। भारत लौटने के बाद वे स्वतंत्रता आंदोलन के सबसे बड़े नेता बने। "
+    "उनका मानना था कि सत्य और अहिंसा से कोई भी लड़ाई जीती जा सकती है। आज भी दुनिया भर में लोग उनके "
+    "विचारों को पढ़ते हैं और उनके जीवन से प्रेरणा लेते हैं।"
+)
+
+
+def doc(text: str, **metadata) -> Document:
+    return Document(text=text, id="t", metadata=dict(metadata))
+
+
+def verdict(step, document: Document):
+    result = step.filter(document)
+    return result if result is True else result[1]
+
+
+@pytest.fixture(scope="module")
+def language_filter():
+    return HindiLanguageFilter(LanguageSettings())
+
+
+def test_bundled_lid176_predicts_with_this_numpy():
+    (label, score), pairs = LocalFT176LID(bundled_lid176(), languages=["hi"]).predict(doc(HINDI_ARTICLE))
+    assert label == "hi" and score > 0.9 and pairs["hi"] == score
+
+
+def test_hindi_article_with_english_names_is_kept_as_devanagari_hindi(language_filter):
+    article = doc(HINDI_ARTICLE)
+    assert verdict(language_filter, article) is True
+    assert article.metadata["language"] == "hi_Deva"
+    assert article.metadata["devanagari_share"] > 0.9
+
+
+def test_english_text_is_not_hindi(language_filter):
+    english = doc("The Debian Administrator's Handbook explains how to configure RAID and LVM on a server.")
+    assert verdict(language_filter, english) == "not_hindi"
+
+
+def test_english_help_page_with_hindi_menu_labels_is_set_aside(language_filter):
+    page = doc(
+        "To insert a table, choose तालिका - तालिका सम्मिलित करें. You can then set the number of rows and "
+        "columns in the dialog that opens, and choose a style from the list before you click OK to insert it."
+    )
+    assert verdict(language_filter, page) == "mostly_latin_script"
+
+
+def test_marathi_in_devanagari_is_not_hindi(language_filter):
+    marathi = doc("महाराष्ट्र हे भारतातील एक राज्य आहे. मुंबई ही महाराष्ट्राची राजधानी आहे आणि ते देशाचे आर्थिक केंद्र आहे.")
+    assert verdict(language_filter, marathi) == "low_hindi_score"
+
+
+def test_without_the_hinglish_classifier_romanised_hindi_is_set_aside(language_filter):
+    assert verdict(language_filter, doc("kal movie dekhne chalein? mujhe bahut pasand hai")) == "not_hindi"
+
+
+@pytest.fixture(scope="module")
+def mojibake():
+    return MojibakeFilter(MojibakeSettings())
+
+
+def test_krutidev_legacy_font_text_is_set_aside(mojibake):
+    assert verdict(mojibake, doc("Hkkjr ,d fo'kky ns'k gSA ;gk¡ vusd Hkk\"kk,¡ cksyh tkrh gSaA")) == "legacy_font"
+
+
+def test_utf8_devanagari_read_as_latin1_is_set_aside(mojibake):
+    garbled = "भारत एक देश है".encode().decode("latin-1")
+    assert verdict(mojibake, doc(f"{garbled} {garbled} {garbled}")) == "legacy_font"
+
+
+def test_a_chat_message_with_one_krutidev_lookalike_is_kept(mojibake):
+    assert verdict(mojibake, doc("dk se milna hai kal")) is True
+
+
+def test_broken_devanagari_from_pdf_conversion_is_set_aside(mojibake):
+    broken = "प्ृश्र्द्यीैूश् ण्श्र्श्ट ऽऽर्र्र्र्र्र्र्र ्रउद्धव ि के रंग में ेरँग"
+    assert verdict(mojibake, doc(broken)) == "broken_devanagari"
+
+
+def test_clean_hindi_and_a_lone_avagraha_are_kept(mojibake):
+    assert verdict(mojibake, doc(HINDI_ARTICLE + " सोऽहम् कहा गया ऽ फिर")) is True
+
+
+@pytest.fixture(scope="module")
+def toxicity():
+    return ToxicityFilter(ToxicitySettings())
+
+
+def test_abusive_root_inside_an_innocent_longer_word_is_not_a_match(toxicity):
+    epic = doc("अर्जुन ने गांडीव उठाया और युद्ध के लिए तैयार हुए। गांधी जी ने सत्याग्रह किया। mahatma gandhi ki jai")
+    assert verdict(toxicity, epic) is True
+    assert "toxicity_hits" not in epic.metadata
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tu chutiya hai bhenchod", "अबे मादरचोद यहाँ से निकल", "you are a fucking bitch"],
+    ids=["romanised", "devanagari", "english"],
+)
+def test_abuse_is_set_aside_with_hits_recorded(toxicity, text):
+    abusive = doc(text)
+    assert verdict(toxicity, abusive) == "abusive_language"
+    assert sum(abusive.metadata["toxicity_hits"].values()) >= 1
+
+
+def test_a_long_article_quoting_one_abusive_word_is_kept_and_flagged(toxicity):
+    article = doc(HINDI_ARTICLE * 3 + " अदालत ने कहा कि 'हरामी' कहना अपराध है।")
+    assert verdict(toxicity, article) is True
+    assert article.metadata["toxicity_hits"] == {"insults": 1}
+
+
+def test_a_matra_changes_the_word_so_nothing_matches(toxicity):
+    # गांड + ी is another word (गांडी); the lexicon's गांड must not match inside it.
+    assert verdict(toxicity, doc("गांडी")) is True
+
+
+@pytest.fixture(scope="module")
+def gopher():
+    return HindiGopherQuality(GopherQualitySettings())
+
+
+def test_hindi_prose_passes_gopher_quality_with_hindi_stop_words(gopher):
+    assert verdict(gopher, doc(HINDI_ARTICLE, language="hi_Deva")) is True
+
+
+def test_a_helpline_directory_fails_gopher_quality(gopher):
+    directory = doc(
+        "सीडीओ- 9454465461\nनगर आयुक्त- 9415005006\nकंट्रोल रूम - 0522- 2230688, 0522- 2230955, 0522- 2230691\n"
+        "जिलाधिकारी- 9415005000, 9415005001, 9415005002",
+        language="hi_Deva",
+    )
+    assert verdict(gopher, directory) == "gopher_below_alpha_threshold"
+
+
+def test_romanised_hindi_skips_the_devanagari_quality_filters(gopher):
+    assert verdict(gopher, doc("kya haal hai", language="hi_Latn")) is True
+
+
+def test_a_page_of_repeated_lines_fails_the_repetition_filter():
+    spam = "\n".join(["सस्ते दाम पर मोबाइल खरीदें अभी कॉल करें"] * 6 + [HINDI_ARTICLE])
+    assert verdict(HindiRepetition(RepetitionSettings()), doc(spam, language="hi_Deva")) == "dup_line_frac"
+
+
+def test_a_short_news_item_repeating_its_headline_passes_repetition():
+    headline = "पश्चिम बंगाल में लॉकडाउन धीरे-धीरे कमजोर पड़ रहा"
+    item = doc(f"{headline}\nगृह मंत्रालय ने बताया कि {headline} है और पुलिस सख्ती करेगी।", language="hi_Deva")
+    assert verdict(HindiRepetition(RepetitionSettings()), item) is True
+
+
+def test_hinglish_quality_keeps_chat_and_sets_aside_one_word_and_spam():
+    check = HinglishQualityFilter(HinglishQualitySettings())
+    assert verdict(check, doc("kal movie dekhne chalein?", language="hi_Latn")) is True
+    assert verdict(check, doc("hello", language="hi_Latn")) == "too_few_words"
+    assert verdict(check, doc("\n".join(["free recharge yaha click karo"] * 4), language="hi_Latn")) == (
+        "repeated_lines"
+    )
+
+
+def test_every_filter_setting_has_a_default():
+    config = FilterConfig()
+    assert config.gopher_quality.stop_words[:3] == ["के", "में", "है"]
+    assert config.language.min_devanagari_share == 0.5
