@@ -24,7 +24,7 @@ TRAIN_CONFIG ?= configs/train_tiny.yaml
 TRAIN_FLAGS ?=
 NPROC ?= 1
 
-.PHONY: setup test lint demo run ingest cards tokenizer shards train bench clean
+.PHONY: setup test lint demo run ingest filter cards tokenizer shards train bench clean
 
 setup:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,9 @@ run: $(PY)
 
 ingest: $(PY)
 	$(PY) -m pipeline run $(CONFIG) --stage ingest --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
+
+filter: $(PY)
+	$(PY) -m pipeline run $(CONFIG) --stage filter --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
 
 # SentencePiece on the last finished stage of the run CONFIG and INPUT name (or RUN_DIR=...), then its shards.
 tokenizer: $(PY)

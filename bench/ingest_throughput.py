@@ -25,11 +25,11 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 REPEATS = 3
 
 
-def _input_bytes(files: list[Path]) -> int:
+def input_bytes(files: list[Path]) -> int:
     return sum(len(gzip.decompress(f.read_bytes())) if f.suffix == ".gz" else f.stat().st_size for f in files)
 
 
-def _time(pipeline, logs: Path) -> float:
+def time_pipeline(pipeline, logs: Path) -> float:
     start = time.perf_counter()
     LocalPipelineExecutor(pipeline, tasks=1, workers=1, logging_dir=str(logs), skip_completed=False).run()
     return time.perf_counter() - start
@@ -39,7 +39,7 @@ def run() -> list[BenchResult]:
     if not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is absent: the ingest benchmark reads the shared corpus")
     files = sorted(CORPUS.rglob("*.jsonl*"))
-    megabytes = _input_bytes(files) / 1e6
+    megabytes = input_bytes(files) / 1e6
     config = RunConfig(
         run="bench",
         sources=[SourceConfig(name="corpus", kind="jsonl", path=str(CORPUS), glob="**/*.jsonl*")],
@@ -52,12 +52,12 @@ def run() -> list[BenchResult]:
             config.workdir = str(work)
             stage = get_stage("ingest")
             paths = stage.paths(config)
-            ours.append(_time(stage.build(config, paths, None), paths.logs))
+            ours.append(time_pipeline(stage.build(config, paths, None), paths.logs))
             baseline = [
                 JsonlReader(str(CORPUS), glob_pattern="**/*.jsonl*"),
                 JsonlWriter(str(work / "plain")),
             ]
-            plain.append(_time(baseline, work / "plain_logs"))
+            plain.append(time_pipeline(baseline, work / "plain_logs"))
             shutil.rmtree(work)
     best_ours, best_plain = min(ours), min(plain)
     print(

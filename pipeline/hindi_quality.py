@@ -13,6 +13,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import TERMINAL_PUNCTUATION
+from datatrove.utils.word_tokenizers import WordTokenizer, load_word_tokenizer
 
 from pipeline.filter_settings import (
     FineWebQualitySettings,
@@ -23,6 +24,32 @@ from pipeline.filter_settings import (
 from pipeline.language_id import HINDI_DEVANAGARI, HINDI_LATIN
 
 DATATROVE_HINDI = "hin_Deva"
+
+
+class LastTextWordTokenizer(WordTokenizer):
+    """datatrove's hin_Deva word tokenizer (indic-nlp) remembering its last text: the Gopher quality, FineWeb
+    quality and repetition filters each split the same document into words one after the other, and the
+    splitting is most of their cost."""
+
+    def __init__(self, language: str = DATATROVE_HINDI):
+        super().__init__(language)
+        self.tokenizer = load_word_tokenizer(language)
+        self._last: tuple[str, list[str]] = ("", [])
+
+    def word_tokenize(self, text: str) -> list[str]:
+        if text is not self._last[0]:
+            self._last = (text, self.tokenizer.word_tokenize(text))
+        return self._last[1]
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        return self.tokenizer.sent_tokenize(text)
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return self.tokenizer.span_tokenize(text)
+
+
+# One instance for the three filters, so that they share the remembered split.
+HINDI_WORDS = LastTextWordTokenizer()
 # A line ends a sentence with । ॥ . ? ! (datatrove's terminal punctuation has the dandas), also when a closing
 # quote or bracket follows, as in Hindi news: …कहा।"
 HINDI_LINE_ENDINGS = tuple(TERMINAL_PUNCTUATION) + tuple(p + q for p in "।॥.?!" for q in "\"'”’)")
@@ -51,7 +78,7 @@ class HindiGopherQuality(_DevanagariOnly, GopherQualityFilter):
             min_stop_words=settings.min_stop_words,
             stop_words=settings.stop_words,
             exclusion_writer=exclusion_writer,
-            language=DATATROVE_HINDI,
+            language=HINDI_WORDS,
         )
 
 
@@ -65,7 +92,7 @@ class HindiFineWebQuality(_DevanagariOnly, FineWebQualityFilter):
             char_duplicates_ratio=settings.char_duplicates_ratio,
             new_line_ratio=settings.new_line_ratio,
             line_punct_exclude_zero=settings.line_punct_exclude_zero,
-            language=DATATROVE_HINDI,
+            language=HINDI_WORDS,
         )
 
 
@@ -75,9 +102,7 @@ class HindiRepetition(_DevanagariOnly, GopherRepetitionFilter):
     sentence fails them; they run from `ngram_min_words` words on, the line and paragraph checks always."""
 
     def __init__(self, settings: RepetitionSettings, exclusion_writer: DiskWriter | None = None):
-        super().__init__(
-            dup_line_frac=settings.dup_line_frac, exclusion_writer=exclusion_writer, language=DATATROVE_HINDI
-        )
+        super().__init__(dup_line_frac=settings.dup_line_frac, exclusion_writer=exclusion_writer, language=HINDI_WORDS)
         self.ngram_min_words = settings.ngram_min_words
         self._ngram_checks = (self.top_n_grams, self.dup_n_grams)
 

@@ -25,16 +25,17 @@ from pipeline.filter_settings import MojibakeSettings
 _DEVANAGARI = "\u0900-\u097f"
 _VOWEL_SIGN = "\u093e-\u094c\u0962\u0963"
 _CONSONANT = "\u0915-\u0939\u0958-\u095f"
+# Each branch starts with a character class rather than a lookbehind, so that re skips most positions fast.
 _BROKEN_DEVANAGARI = re.compile(
     "|".join(
         (
-            rf"(?<![{_DEVANAGARI}])[{_VOWEL_SIGN}\u094d]",  # vowel sign or halant starting a word
+            rf"[{_VOWEL_SIGN}\u094d](?<![{_DEVANAGARI}][{_VOWEL_SIGN}\u094d])",  # vowel sign or halant starts a word
             rf"[{_VOWEL_SIGN}][{_VOWEL_SIGN}]",  # two vowel signs
             rf"\u094d[{_VOWEL_SIGN}\u094d]",  # halant before a vowel sign or halant
             "\u093d{2,}",  # ऽऽ
             rf"[\u0905-\u0914][{_VOWEL_SIGN}]",  # अा
-            rf"(?:[{_CONSONANT}]\u093c?\u094d){{4,}}",  # four or more half letters in a row
-            rf"(?<=[{_DEVANAGARI}])[\u00c0-\u00ff]|[\u00c0-\u00ff](?=[{_DEVANAGARI}])",  # Latin-1 glued on
+            rf"\u094d(?:[{_CONSONANT}]\u093c?\u094d){{3,}}",  # four or more half letters in a row
+            rf"[\u00c0-\u00ff](?:(?=[{_DEVANAGARI}])|(?<=[{_DEVANAGARI}].))",  # Latin-1 letter glued to Devanagari
         )
     )
 )
