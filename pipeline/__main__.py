@@ -1,4 +1,5 @@
-"""Command line: `python -m pipeline {run,card,where} CONFIG [...]`.
+"""Command line: `python -m pipeline {run,card,where} CONFIG [...]`, and `python -m pipeline romanize` (Devanagari
+lines on stdin, one Hinglish-style romanised line per input line on stdout; `--seed N` samples spelling variants).
 
 Any config key can be overridden as `--set KEY=VALUE` or `--KEY=VALUE` with a dotted key, for example
 `--executor.tasks=4` or `--stages.ingest.devanagari_digits=ascii`.
@@ -30,9 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument("config", help="run config (YAML), e.g. configs/local.yaml")
-        command.add_argument(
-            "--stage", action="append", default=[], help=f"stage to run; one of: {stage_names}"
-        )
+        command.add_argument("--stage", action="append", default=[], help=f"stage to run; one of: {stage_names}")
         command.add_argument(
             "--input",
             action="append",
@@ -42,15 +41,22 @@ def _parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--workdir", help="where run folders go (default: the config's workdir)")
         command.add_argument("--run", help="run name (default: the config's, or derived from --input)")
-        command.add_argument(
-            "--set", action="append", default=[], metavar="KEY=VALUE", help="config override"
-        )
+        command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
         if name == "where":
             command.add_argument("--run-dir", action="store_true", help="print only the run folder (for scripts)")
         if name == "run":
             command.add_argument("--strict", action="store_true", help="stop at the first bad input record")
             command.add_argument("--no-cards", action="store_true", help="skip writing the cards")
+    romanize = commands.add_parser("romanize", help="Devanagari lines on stdin → romanised Hindi lines on stdout")
+    romanize.add_argument("--seed", type=int, help="sample among common spellings (nahi/nahin) with this seed")
     return parser
+
+
+def _romanize(seed: int | None) -> None:
+    from pipeline.romanize import romanize
+
+    for n, line in enumerate(sys.stdin):
+        sys.stdout.write(romanize(line, None if seed is None else seed + n))
 
 
 def _config(args: argparse.Namespace, extra: list[str]) -> RunConfig:
@@ -67,14 +73,15 @@ def _where(config: RunConfig) -> None:
     for stage in STAGES:
         paths = stage.paths(config)
         if paths.root.exists():
-            print(
-                f"  {stage.folder}: output {paths.output} | rejected {paths.rejected} | stats {paths.stats}"
-            )
+            print(f"  {stage.folder}: output {paths.output} | rejected {paths.rejected} | stats {paths.stats}")
             print(f"  {'':{len(stage.folder)}}  card {card_dir(config) / (stage.folder + '.md')}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args, extra = _parser().parse_known_args(argv)
+    if args.command == "romanize":
+        _romanize(args.seed)
+        return 0
     try:
         config = _config(args, extra)
         if args.command == "run":
