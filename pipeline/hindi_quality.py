@@ -7,6 +7,8 @@ meets `HinglishQualityFilter` instead: its stop words, word lengths and line sha
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from datatrove.data import Document
 from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -66,20 +68,8 @@ class _DevanagariOnly:
 
 class HindiGopherQuality(_DevanagariOnly, GopherQualityFilter):
     def __init__(self, settings: GopherQualitySettings, exclusion_writer: DiskWriter | None = None):
-        super().__init__(
-            min_doc_words=settings.min_doc_words,
-            max_doc_words=settings.max_doc_words,
-            min_avg_word_length=settings.min_avg_word_length,
-            max_avg_word_length=settings.max_avg_word_length,
-            max_symbol_word_ratio=settings.max_symbol_word_ratio,
-            max_bullet_lines_ratio=settings.max_bullet_lines_ratio,
-            max_ellipsis_lines_ratio=settings.max_ellipsis_lines_ratio,
-            max_non_alpha_words_ratio=settings.max_non_alpha_words_ratio,
-            min_stop_words=settings.min_stop_words,
-            stop_words=settings.stop_words,
-            exclusion_writer=exclusion_writer,
-            language=HINDI_WORDS,
-        )
+        # The settings' fields are GopherQualityFilter's own keyword arguments.
+        super().__init__(**asdict(settings), exclusion_writer=exclusion_writer, language=HINDI_WORDS)
 
 
 class HindiFineWebQuality(_DevanagariOnly, FineWebQualityFilter):
