@@ -75,6 +75,20 @@ def test_without_the_hinglish_classifier_romanised_hindi_is_set_aside(language_f
     assert verdict(language_filter, doc("kal movie dekhne chalein? mujhe bahut pasand hai")) == "not_hindi"
 
 
+def test_a_romanised_hindi_classifier_keeps_hinglish_as_hi_latn(tmp_path):
+    import fasttext
+
+    lines = ["__label__hi_Latn kal movie dekhne chalein yaar", "__label__hi_Latn mujhe yeh bahut pasand hai"] * 50
+    lines += ["__label__en we will watch a movie tomorrow", "__label__en i like this very much indeed"] * 50
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
+    model = fasttext.train_supervised(str(tmp_path / "train.txt"), epoch=20, minn=2, maxn=4, verbose=0)
+    model.save_model(str(tmp_path / "hinglish.bin"))
+    language = HindiLanguageFilter(LanguageSettings(hinglish_model=str(tmp_path / "hinglish.bin")))
+    hinglish = doc("kal movie dekhne chalein? mujhe pasand hai yaar")
+    assert verdict(language, hinglish) is True and hinglish.metadata["language"] == "hi_Latn"
+    assert verdict(language, doc("we will watch this movie tomorrow")) == "not_hindi"
+
+
 @pytest.fixture(scope="module")
 def mojibake():
     return MojibakeFilter(MojibakeSettings())

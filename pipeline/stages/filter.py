@@ -21,7 +21,8 @@ from pipeline.workdir import StagePaths
 
 FILTER_NOTES = {
     "languages": "Hindi in Devanagari (`hi_Deva`: lid.176 P(hi) and the Devanagari share of letters) and, when "
-    "the romanised-Hindi classifier is configured (`make hinglish-lid`), Hindi in Latin letters (`hi_Latn`). "
+    "a romanised-Hindi fastText classifier is configured (`stages.filter.language.hinglish_model`), Hindi in "
+    "Latin letters (`hi_Latn`). "
     "Every kept document carries `language` in its metadata.",
     "personal_information": "Not redacted yet: stage 04_pii does that. The toxicity filter records lexicon "
     "matches per category (`toxicity_hits`), not who they were aimed at.",
