@@ -20,11 +20,20 @@ RUN_DIR ?= $(shell test -x $(PY) && $(PY) -m pipeline where $(CONFIG) --workdir 
 
 export HF_HUB_OFFLINE ?= 1
 
+# The romanised-Hindi detector (pipeline/hinglish_lid.py): trained on the shared corpus when it is beside the
+# repository, else on a run's ingested documents; the filter stage uses it once it exists.
+CORPUS ?= ../shared/corpus
+HINGLISH_LID_DIR ?= $(WORKDIR)/hinglish_lid
+CORPUS_LID_INPUTS := $(if $(wildcard $(CORPUS)/hinglish),--devanagari $(CORPUS)/hi_wiki_or_news --english $(CORPUS)/english \
+	--english $(CORPUS)/hi_web_like/libreoffice_help_hi.jsonl.gz --hinglish $(CORPUS)/hinglish)
+HINGLISH_LID_INPUTS ?= $(or $(CORPUS_LID_INPUTS),--mixed $(RUN_DIR)/01_ingest/output)
+HINGLISH_FLAGS = $(if $(wildcard $(HINGLISH_LID_DIR)/model.bin),--stages.filter.language.hinglish_model=$(HINGLISH_LID_DIR)/model.bin)
+
 TRAIN_CONFIG ?= configs/train_tiny.yaml
 TRAIN_FLAGS ?=
 NPROC ?= 1
 
-.PHONY: setup test lint demo run ingest filter cards tokenizer shards train bench clean
+.PHONY: setup test lint demo run ingest filter hinglish-lid cards tokenizer shards train bench clean
 
 setup:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,25 +58,33 @@ lint: $(PY)
 
 # The whole chain that exists, offline, on the bundled sample (or INPUT=...), then where everything is.
 demo: $(PY)
-	$(PY) -m pipeline run configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
+	$(PY) -m pipeline run configs/sample.yaml --stage ingest --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
+	$(MAKE) --no-print-directory hinglish-lid HINGLISH_LID_INPUTS="$(CORPUS_LID_INPUTS) --mixed $$($(PY) -m pipeline where \
+		configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) --run-dir)/01_ingest/output"
+	$(PY) -m pipeline run configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS) \
+		--stages.filter.language.hinglish_model=$(HINGLISH_LID_DIR)/model.bin
 	$(MAKE) --no-print-directory tokenizer shards CONFIG=configs/sample.yaml TOKENIZER_CONFIG=configs/tokenizer_sample.yaml \
 		TOKENIZER_DIR=$(WORKDIR)/sample_tokenizer SHARDS_DIR=$(WORKDIR)/sample_shards
 	$(MAKE) --no-print-directory train TRAIN_FLAGS="--data_dir=$(WORKDIR)/sample_shards --out_dir=$(WORKDIR)/sample_run"
 	$(PY) -m model generate --checkpoint $(WORKDIR)/sample_run/checkpoints/$$(cat $(WORKDIR)/sample_run/checkpoints/latest) \
 		--prompt "भारत" --max-new-tokens 24 --seed 0
 	@echo "cards:      data_cards/$$(basename $$($(PY) -m pipeline where configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) --run-dir))/"
+	@echo "hinglish:   $(HINGLISH_LID_DIR)/model.bin (report: $(HINGLISH_LID_DIR)/report.json)"
 	@echo "tokenizer:  $(WORKDIR)/sample_tokenizer/tokenizer.model (card: $(WORKDIR)/sample_tokenizer/card.md)"
 	@echo "shards:     $(WORKDIR)/sample_shards (meta.json)"
 	@echo "checkpoint: $(WORKDIR)/sample_run/checkpoints/$$(cat $(WORKDIR)/sample_run/checkpoints/latest) (log: $(WORKDIR)/sample_run/log.jsonl)"
 
 run: $(PY)
-	$(PY) -m pipeline run $(CONFIG) --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
+	$(PY) -m pipeline run $(CONFIG) --workdir $(WORKDIR) $(INPUT_FLAGS) $(HINGLISH_FLAGS) $(RUN_FLAGS)
 
 ingest: $(PY)
 	$(PY) -m pipeline run $(CONFIG) --stage ingest --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
 
 filter: $(PY)
-	$(PY) -m pipeline run $(CONFIG) --stage filter --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
+	$(PY) -m pipeline run $(CONFIG) --stage filter --workdir $(WORKDIR) $(INPUT_FLAGS) $(HINGLISH_FLAGS) $(RUN_FLAGS)
+
+hinglish-lid: $(PY)
+	$(PY) -m pipeline hinglish-lid $(HINGLISH_LID_INPUTS) --out $(HINGLISH_LID_DIR)
 
 # SentencePiece on the last finished stage of the run CONFIG and INPUT name (or RUN_DIR=...), then its shards.
 tokenizer: $(PY)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pipeline.config import RunConfig, load_run_config
 from pipeline.readers import MalformedRecordError
@@ -49,7 +50,36 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument("--no-cards", action="store_true", help="skip writing the cards")
     romanize = commands.add_parser("romanize", help="Devanagari lines on stdin → romanised Hindi lines on stdout")
     romanize.add_argument("--seed", type=int, help="sample among common spellings (nahi/nahin) with this seed")
+    lid = commands.add_parser(
+        "hinglish-lid",
+        help="train the romanised-Hindi detector (fastText: hi_Deva, hi_Latn, en, other) and report its F1",
+    )
+    for flag, text in (
+        ("--devanagari", "Devanagari Hindi documents (their romanised copies become hi_Latn examples)"),
+        ("--english", "English documents"),
+        ("--hinglish", "real romanised Hindi / code-mixed documents (20%% held out for the test)"),
+        ("--mixed", "documents of any script, sorted by Devanagari share and lid.176 (e.g. a stage's output)"),
+    ):
+        lid.add_argument(flag, action="append", default=[], type=Path, metavar="PATH", help=text)
+    lid.add_argument("--out", type=Path, required=True, help="folder for model.bin and report.json")
+    lid.add_argument("--seed", type=int, default=0)
+    lid.add_argument("--per-label", type=int, default=40_000, help="training lines per label at most")
     return parser
+
+
+def _hinglish_lid(args: argparse.Namespace) -> int:
+    from pipeline.hinglish_lid import collect, train_hinglish_lid
+
+    data = collect(args.devanagari, args.english, args.hinglish, args.mixed)
+    report = train_hinglish_lid(data, args.out, args.seed, args.per_label)
+    test = report["test"]
+    print(
+        f"hinglish-lid: {report['model']} threshold {report['threshold']}; test F1 {test['f1']} (precision "
+        f"{test['precision']}, recall {test['recall']}) on {test['hinglish_documents']} Hinglish and "
+        f"{test['negatives']} English lines and Devanagari documents; lid.176 calls that Hinglish "
+        f"{report['lid176_on_test_hinglish']}; report: {args.out / 'report.json'}"
+    )
+    return 0
 
 
 def _romanize(seed: int | None) -> None:
@@ -82,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "romanize":
         _romanize(args.seed)
         return 0
+    if args.command == "hinglish-lid":
+        return _hinglish_lid(args)
     try:
         config = _config(args, extra)
         if args.command == "run":

@@ -74,10 +74,10 @@ class HindiLanguageFilter(BaseFilter):
         self.settings = settings
         self.lid = LocalFT176LID(settings.lid_model or bundled_lid176(), languages=["hi"])
         self.hinglish = None
-        if settings.hinglish_model:  # any fastText supervised model with a __label__hi_Latn
-            from fasttext.FastText import _FastText
+        if settings.hinglish_model:
+            from pipeline.hinglish_lid import HinglishLID
 
-            self.hinglish = _FastText(settings.hinglish_model)
+            self.hinglish = HinglishLID(settings.hinglish_model)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         share = devanagari_share(doc.text)
@@ -94,8 +94,7 @@ class HindiLanguageFilter(BaseFilter):
                 return True
             return False, "low_hindi_score"
         if self.hinglish is not None:
-            labels, probabilities = self.hinglish.predict(doc.text.replace("\n", " "), k=-1)
-            score = float(dict(zip(labels, probabilities, strict=True)).get("__label__hi_Latn", 0.0))
+            score = self.hinglish.hinglish_score(doc.text)
             doc.metadata["hinglish_score"] = round(score, 4)
             if score >= self.settings.min_hinglish_score:
                 doc.metadata["language"] = HINDI_LATIN
