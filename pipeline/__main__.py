@@ -118,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         config = _config(args, extra)
         if args.command == "run":
             for summary in run_stages(config, args.stage, write_cards=not args.no_cards):
-                counts = (summary[k] for k in ("documents_in", "documents_out", "documents_set_aside"))
-                print("{}: {:,} in = {:,} out + {:,} set aside".format(summary["stage"], *counts))
+                added = f" + {summary['documents_added']:,} added" if summary["documents_added"] else ""
+                print(
+                    f"{summary['stage']}: {summary['documents_in']:,} in{added} = {summary['documents_out']:,} out "
+                    f"+ {summary['documents_set_aside']:,} set aside"
+                )
             _where(config)
         elif args.command == "card":
             for stage in [get_stage(n) for n in args.stage] or STAGES:

@@ -1,4 +1,5 @@
-"""A stage's books: documents in, kept, and set aside per filter and reason, from datatrove's task stats.
+"""A stage's books: documents in, added (stage 05's copies), kept, and set aside per filter and reason, from
+datatrove's task stats.
 
 The per-task files `logs/stats/NNNNN.json` are merged rather than datatrove's `logs/stats.json`, which
 holds only the tasks of the last invocation and so undercounts after a resumed run.
@@ -67,6 +68,7 @@ def summarize_stage(paths: StagePaths, tasks: int) -> dict:
     docs_in = chars_in = bytes_in = docs_out = chars_out = 0
     rejected: dict[str, dict[str, int]] = {}
     changed: dict[str, dict[str, int]] = {}
+    added: dict[str, dict[str, int]] = {}
     for step in steps:
         name, stats = step["name"], step["stats"]
         if name.startswith(READER):
@@ -85,10 +87,12 @@ def summarize_stage(paths: StagePaths, tasks: int) -> dict:
         elif name.startswith(WRITER):
             docs_out += _total(stats.get("total", 0))
             chars_out += _total(stats.get("doc_len", 0))
-        counts = {k.removeprefix("changed_"): _total(v) for k, v in stats.items() if k.startswith("changed_")}
-        if counts:
-            changed[_step_label(name)] = counts
+        for prefix, table in (("changed_", changed), ("added_", added)):
+            counts = {k.removeprefix(prefix): _total(v) for k, v in stats.items() if k.startswith(prefix)}
+            if counts:
+                table[_step_label(name)] = counts
     set_aside = sum(sum(r.values()) for r in rejected.values())
+    documents_added = sum(sum(a.values()) for a in added.values())
     return {
         "stage": paths.root.name,
         "tasks": tasks,
@@ -96,12 +100,14 @@ def summarize_stage(paths: StagePaths, tasks: int) -> dict:
         "documents_in": docs_in,
         "documents_out": docs_out,
         "documents_set_aside": set_aside,
-        "balanced": docs_in == docs_out + set_aside,
+        "documents_added": documents_added,
+        "balanced": docs_in + documents_added == docs_out + set_aside,
         "characters_in": chars_in,
         "bytes_in": bytes_in,
         "characters_out": chars_out,
         "set_aside_by_filter": rejected,
         "changed_by_step": changed,
+        "added_by_step": added,
         "set_aside_records": set_aside_records(paths),
         "steps": steps,
     }

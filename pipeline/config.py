@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.filter_settings import FilterConfig
+from pipeline.hinglish_augment import HinglishConfig
 from pipeline.typed_config import ConfigError, load_config
 
 SourceKind = Literal["jsonl", "parquet", "text", "hf"]
@@ -92,6 +93,7 @@ class IngestConfig:
 class StagesConfig:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     filter: FilterConfig = field(default_factory=FilterConfig)
+    hinglish: HinglishConfig = field(default_factory=HinglishConfig)
 
 
 @dataclass

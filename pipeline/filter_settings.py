@@ -23,9 +23,9 @@ class LanguageSettings:
     # The romanised-Hindi detector `make hinglish-lid` trains (work/hinglish_lid/model.bin); "" sets Latin-script
     # text aside as not_hindi, since lid.176 has no label for it.
     hinglish_model: str = ""
-    # P(hi_Latn) to keep a Latin-script document. `hinglish-lid` picks 0.4 by F1 on its tune split (report.json);
-    # 0.5 trades a little recall on real Hinglish for fewer English lines kept.
-    min_hinglish_score: float = 0.5
+    # P(hi_Latn) to keep a Latin-script document; None takes the threshold `hinglish-lid` chose by F1 on its
+    # tune split (report.json beside the model; 0.5 if there is none).
+    min_hinglish_score: float | None = None
 
 
 @dataclass

@@ -27,9 +27,9 @@ from tokenizer.documents import iter_documents
 
 LABELS = ("hi_Deva", "hi_Latn", "en", "other")
 _LETTER = re.compile(r"[^\W\d_]")
-# Hyper-parameters: character 2-5-grams carry romanised spelling variants; a small bucket and dim keep the
-# model around 13 MB (fastText's default bucket would make it 250 MB).
-TRAINING = {"epoch": 10, "lr": 0.5, "wordNgrams": 2, "minn": 2, "maxn": 5, "dim": 16, "bucket": 200_000}
+# Hyper-parameters: character 2-5-grams carry romanised spelling variants; a small bucket and dim keep the model
+# around 20 MB (fastText's default bucket would make it 250 MB); lr 0.5 diverged (NaN) on small inputs.
+TRAINING = {"epoch": 10, "lr": 0.2, "wordNgrams": 2, "minn": 2, "maxn": 5, "dim": 16, "bucket": 200_000}
 
 
 def fasttext_text(text: str) -> str:
@@ -54,6 +54,12 @@ class HinglishLID:
 
             self._model = _FastText(self.model_path)
         return self._model
+
+    @property
+    def tuned_threshold(self) -> float:
+        """The threshold `train_hinglish_lid` chose on its tune split, or 0.5 for a model without a report."""
+        report = Path(self.model_path).parent / "report.json"
+        return float(json.loads(report.read_text())["threshold"]) if report.exists() else 0.5
 
     def scores(self, text: str) -> dict[str, float]:
         labels, probabilities = self.model.predict(fasttext_text(text), k=-1)
@@ -173,7 +179,10 @@ def train_hinglish_lid(data: LabelledDocs, out: Path, seed: int = 0, per_label: 
             f.write(line + "\n")
     fasttext.FastText.eprint = lambda *_: None  # silence its stderr warning about load_model
     model_file = out / "model.bin"
-    trained = fasttext.train_supervised(str(train_file), seed=seed, thread=1, verbose=0, **TRAINING)
+    lines = sum(1 for _ in train_file.open(encoding="utf-8"))
+    # Small inputs (the bundled sample) need more passes to learn anything: at least ~200k line updates.
+    settings = TRAINING | {"epoch": max(TRAINING["epoch"], min(100, 200_000 // max(lines, 1)))}
+    trained = fasttext.train_supervised(str(train_file), seed=seed, thread=1, verbose=0, **settings)
     trained.save_model(str(model_file))
     model = HinglishLID(model_file)
     tune_scores, tune_truth = evaluate(model, data, "tune")
@@ -193,9 +202,9 @@ def train_hinglish_lid(data: LabelledDocs, out: Path, seed: int = 0, per_label: 
         },
         "tune": f1_at(tune_scores, tune_truth, threshold),
         "lid176_on_test_hinglish": lid176_on(data.get("hi_Latn", "test")),
-        "training_lines": sum(1 for _ in train_file.open(encoding="utf-8")),
+        "training_lines": lines,
         "documents": {f"{label}/{split}": len(texts) for (label, split), texts in sorted(data.docs.items())},
-        "hyperparameters": TRAINING,
+        "hyperparameters": settings,
     }
     train_file.unlink()
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))

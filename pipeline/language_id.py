@@ -78,6 +78,8 @@ class HindiLanguageFilter(BaseFilter):
             from pipeline.hinglish_lid import HinglishLID
 
             self.hinglish = HinglishLID(settings.hinglish_model)
+            chosen = settings.min_hinglish_score
+            self.min_hinglish_score = self.hinglish.tuned_threshold if chosen is None else chosen
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         share = devanagari_share(doc.text)
@@ -96,7 +98,7 @@ class HindiLanguageFilter(BaseFilter):
         if self.hinglish is not None:
             score = self.hinglish.hinglish_score(doc.text)
             doc.metadata["hinglish_score"] = round(score, 4)
-            if score >= self.settings.min_hinglish_score:
+            if score >= self.min_hinglish_score:
                 doc.metadata["language"] = HINDI_LATIN
                 return True
         return False, "mostly_latin_script" if share >= _SOME_DEVANAGARI else "not_hindi"

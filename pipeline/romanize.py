@@ -5,8 +5,9 @@ pipeline/lexicons/romanization/):
 1. words.tsv: frequent words whose usual spelling no rule gives (में mein, हैं hain, नहीं nahi, क्या kya);
    loanwords.tsv: English words written in Devanagari go back to English (फ़िल्म film, मूवी movie).
 2. letters.tsv: each letter's common spellings (ख kh, छ chh, फ़ f, ज़ z, ड़ d), no diacritics.
-3. Schwa deletion (right to left): a consonant's inherent "a" is dropped at the end of a word and between a
-   vowel and a consonant that has a vowel of its own (कमरा kamra, सकता sakta, समझना samajhna).
+3. Schwa deletion (right to left): a consonant's inherent "a" is dropped at the end of a word (not from य र व
+   after a half letter: राज्य rajya, मित्र mitra) and between a vowel and a consonant that has a vowel of its own
+   (कमरा kamra, सकता sakta, समझना samajhna).
 4. Vowel length: ा ी ू are written long (aa ee oo) only inside a one-syllable word (काम kaam, ठीक theek,
    दूध doodh) and short everywhere else (रहा raha, लड़की ladki), as Hinglish writers mostly do.
 5. Nasals: anusvara and candrabindu become "n" ("m" before प फ ब भ म); final ें is "ein" (बातें baatein).
@@ -94,8 +95,14 @@ def _syllables(word: str, pick) -> list[_Syllable]:
 
 
 def _delete_schwas(syllables: list[_Syllable]) -> None:
-    if len(syllables) > 1 and syllables[-1].inherent and not syllables[-1].nasal:
-        syllables[-1].vowel = None
+    if not syllables:  # a stray sign with no letter to carry it
+        return
+    last = syllables[-1]
+    # A final य र व after a half letter keeps its a (राज्य rajya, मित्र mitra, विश्व vishva); other clusters
+    # lose it (दोस्त dost, धर्म dharm, सिर्फ sirf).
+    after_conjunct = len(syllables) > 1 and syllables[-2].vowel is None and last.letter in "यरव"
+    if len(syllables) > 1 and last.inherent and not last.nasal and not after_conjunct:
+        last.vowel = None
     for i in range(len(syllables) - 2, 0, -1):
         here, before, after = syllables[i], syllables[i - 1], syllables[i + 1]
         # Not after a nasal: that would leave three consonants together (ज़िंदगी zindagi, not zindgi).

@@ -65,11 +65,17 @@ def run_stages(config: RunConfig, names: list[str] | None = None, write_cards: b
     return summaries
 
 
-def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None) -> PipelineExecutor:
+def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None) -> PipelineExecutor | None:
+    """Runs the stage's tasks; None when the previous stage finished but kept nothing (there is nothing to read,
+    and the stage's books are all zeros)."""
     paths = stage.paths(config)
     previous = previous_stage(stage)
     if previous is not None and config.executor.kind != "slurm":
         if not any(Path(previous.paths(config).output).glob("*")):
+            if previous.paths(config).stats.exists():
+                print(f"{stage.folder}: {previous.folder} kept no documents, so there is nothing to do")
+                check_fingerprint(config, stage)
+                return None
             raise StageError(
                 f"{stage.folder} reads {previous.paths(config).output}, which is empty: run "
                 f"`--stage {previous.name}` first"
@@ -91,8 +97,8 @@ def finish_stage(config: RunConfig, stage: Stage, write_cards: bool = True) -> d
         write_stage_card(config, stage, summary)
     if summary["tasks_completed"] == summary["tasks"] and not summary["balanced"]:
         raise StageError(
-            f"{stage.folder}: {summary['documents_in']} documents in but {summary['documents_out']} out + "
-            f"{summary['documents_set_aside']} set aside; see {paths.stats}"
+            f"{stage.folder}: {summary['documents_in']} documents in + {summary['documents_added']} added but "
+            f"{summary['documents_out']} out + {summary['documents_set_aside']} set aside; see {paths.stats}"
         )
     return summary
 

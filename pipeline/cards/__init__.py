@@ -20,6 +20,7 @@ from pipeline.cards.profile import (
 )
 from pipeline.cards.render import render_markdown
 from pipeline.config import RunConfig
+from pipeline.workdir import iter_records
 
 
 def card_dir(config: RunConfig) -> Path:
@@ -72,6 +73,7 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
         "set_aside_by_source": by_source(rejected),
         "examples_kept": _examples(kept, 3),
         "examples_set_aside": _examples_per_reason(rejected),
+        "added_examples": _added_examples(paths.output) if summary.get("documents_added") else [],
         "plots": plots,
         "notes": stage.notes,
     }
@@ -90,6 +92,21 @@ def _examples(frame, n: int) -> list[dict]:
     return [
         {"id": r["id"], "source": r["source"], "text": _snippet(r["text"])} for r in frame.head(n).iter_rows(named=True)
     ]
+
+
+def _added_examples(folder: Path, per_kind: int = 3, scan: int = 20_000) -> list[dict]:
+    """Copies a stage added (metadata `parent_id`) beside their originals, a few of each kind."""
+    records = list(iter_records(folder, scan))
+    texts = {r["id"]: r["text"] for r in records}
+    shown: dict[str, int] = {}
+    examples = []
+    for r in records:
+        meta = r.get("metadata") or {}
+        kind, parent = meta.get("hinglish"), meta.get("parent_id")
+        if kind and parent in texts and shown.get(kind, 0) < per_kind:
+            shown[kind] = shown.get(kind, 0) + 1
+            examples.append({"kind": kind, "original": _snippet(texts[parent], 160), "copy": _snippet(r["text"], 160)})
+    return examples
 
 
 def _examples_per_reason(frame) -> list[dict]:

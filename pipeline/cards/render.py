@@ -22,6 +22,7 @@ def render_markdown(card: dict) -> str:
     bytes_in = _n(acc["bytes_in"]) if acc["bytes_in"] else ""  # only the ingest readers count input bytes
     bytes_out = _n(profiled["bytes_kept"]) + (" (profiled sample)" if sampled else "")
     set_aside = acc["documents_set_aside"]
+    added = acc.get("documents_added", 0)
     holds = "holds exactly" if acc["balanced"] else "DOES NOT HOLD: see stats.json"
     lines = [
         f"# {card['stage']} · run `{card['run']}`",
@@ -36,10 +37,12 @@ def render_markdown(card: dict) -> str:
                 ["in", _n(acc["documents_in"]), _n(acc["characters_in"]), bytes_in],
                 ["out", _n(acc["documents_out"]), _n(acc["characters_out"]), bytes_out],
                 ["set aside", _n(set_aside), "", ""],
+                *([["added", _n(added), "", ""]] if added else []),
             ],
         ),
-        f"**Accounting:** in ({_n(acc['documents_in'])}) = out ({_n(acc['documents_out'])}) + set aside "
-        f"({_n(set_aside)}): {holds}. Tasks completed: {acc['tasks_completed']} of {acc['tasks']}.",
+        f"**Accounting:** in ({_n(acc['documents_in'])}){f' + added ({_n(added)})' if added else ''} = out "
+        f"({_n(acc['documents_out'])}) + set aside ({_n(set_aside)}): {holds}. Tasks completed: "
+        f"{acc['tasks_completed']} of {acc['tasks']}.",
         "",
         *(
             [
@@ -74,6 +77,7 @@ def render_markdown(card: dict) -> str:
         "",
         *_set_aside_section(card),
         *_scores_section(card),
+        *_added_section(card),
         "## What was changed",
         "",
         *_changed_section(card),
@@ -169,6 +173,25 @@ def _scores_section(card: dict) -> list[str]:
         *_table(["score", "among documents", "with the score", "p10", "p50", "p90"], rows),
         f"![scores]({card['plots']['scores']})",
         "",
+    ]
+
+
+def _added_section(card: dict) -> list[str]:
+    rows = [
+        [step, kind, _n(count)]
+        for step, kinds in card["accounting"].get("added_by_step", {}).items()
+        for kind, count in kinds.items()
+    ]
+    if not rows:
+        return []
+    examples = [[e["kind"], e["original"], e["copy"]] for e in card.get("added_examples", [])]
+    return [
+        "## What was added",
+        "",
+        *_table(["step", "copy", "documents added"], rows),
+        "Copies next to their originals (`parent_id` in each copy's metadata):",
+        "",
+        *_table(["copy", "original", "copy"], examples),
     ]
 
 

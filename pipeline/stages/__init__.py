@@ -10,6 +10,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from pipeline.config import RunConfig
 from pipeline.stages.filter import FILTER_NOTES, build_filter
+from pipeline.stages.hinglish import HINGLISH_NOTES, build_hinglish
 from pipeline.stages.ingest import INGEST_NOTES, build_ingest
 from pipeline.workdir import StagePaths, stage_paths
 
@@ -46,6 +47,14 @@ STAGES: list[Stage] = [
         build_filter,
         "keep Hindi (and romanised Hindi) that reads well: language ID, mojibake, quality, repetition, abuse",
         FILTER_NOTES,
+    ),
+    # 03_dedup and 04_pii (Dedup/PII issue) come in between; each stage reads the one before it in this list.
+    Stage(
+        5,
+        "hinglish",
+        build_hinglish,
+        "add romanised and code-mixed copies of a seeded share of the Devanagari Hindi documents",
+        HINGLISH_NOTES,
     ),
 ]
 

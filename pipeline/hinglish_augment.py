@@ -1,0 +1,77 @@
+"""Stage 05_hinglish's step: for a share of the Devanagari Hindi documents, add a romanised copy and/or a
+code-mixed copy next to the original, so that the corpus holds Hinglish the way people write it.
+
+Which documents get a copy, and the spelling variants and swapped words in it, depend only on the seed and the
+document id: a re-run, or a run with other tasks, adds the same copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from pipeline.code_mixing import code_mix
+from pipeline.language_id import HINDI_DEVANAGARI, HINDI_LATIN
+from pipeline.romanize import romanize
+
+
+@dataclass
+class HinglishConfig:
+    """Stage 05_hinglish: romanised and code-mixed copies of Devanagari Hindi documents."""
+
+    seed: int = 0
+    # Share of hi_Deva documents that get a romanised copy, and (chosen independently) a code-mixed one. 0.1
+    # each adds about a fifth to the Hindi text while keeping Devanagari the bulk of it.
+    romanised_fraction: float = 0.1
+    code_mixed_fraction: float = 0.1
+    # Share of the lexicon's words, where they occur, that a code-mixed copy puts in English.
+    english_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("romanised_fraction", "code_mixed_fraction", "english_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+
+
+def _unit(seed: int, doc_id: str, purpose: str) -> float:
+    """A number in [0, 1) fixed by seed, document and purpose."""
+    digest = hashlib.sha1(f"{seed}:{purpose}:{doc_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+class AddHinglishCopies(PipelineStep):
+    type = "➕ - AUGMENT"
+    name = "🔤 Hinglish copies"
+
+    def __init__(self, config: HinglishConfig):
+        super().__init__()
+        self.config = config
+
+    def copies(self, doc: Document) -> list[Document]:
+        if doc.metadata.get("language") != HINDI_DEVANAGARI:
+            return []
+        config, out = self.config, []
+        seed = int(_unit(config.seed, doc.id, "seed") * 2**31)
+        if _unit(config.seed, doc.id, "romanised") < config.romanised_fraction:
+            out.append(self._copy(doc, "romanised", romanize(doc.text, seed=seed)))
+        if _unit(config.seed, doc.id, "code_mixed") < config.code_mixed_fraction:
+            out.append(self._copy(doc, "code_mixed", code_mix(doc.text, config.english_share, seed)))
+        return out
+
+    @staticmethod
+    def _copy(doc: Document, kind: str, text: str) -> Document:
+        metadata = {**doc.metadata, "hinglish": kind, "parent_id": doc.id, "language": HINDI_LATIN}
+        return Document(text=text, id=f"{doc.id}-{kind}", metadata=metadata)
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            self.stat_update("documents")
+            yield doc
+            with self.track_time():
+                copies = self.copies(doc)
+            for copy in copies:
+                self.stat_update(f"added_{copy.metadata['hinglish']}")
+                yield copy

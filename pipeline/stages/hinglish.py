@@ -1,0 +1,37 @@
+"""Stage 05_hinglish: Devanagari Hindi documents pass through, and a seeded share of them gets a romanised and/or a
+code-mixed copy (metadata `hinglish`: romanised | code_mixed, `parent_id`, `language`: hi_Latn).
+
+JsonlReader(previous stage's output) → AddHinglishCopies → JsonlWriter(output)
+"""
+
+from __future__ import annotations
+
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.readers import JsonlReader
+
+from pipeline.config import RunConfig
+from pipeline.hinglish_augment import AddHinglishCopies
+from pipeline.stage_writers import stage_writer
+from pipeline.workdir import StagePaths
+
+HINGLISH_NOTES = {
+    "languages": "Everything the previous stage kept, plus romanised (`hi_Latn`) and code-mixed copies of a share of "
+    "the Devanagari Hindi documents, written the way people type Hindi in Latin letters (pipeline/romanize.py, "
+    "pipeline/code_mixing.py).",
+    "personal_information": "Copies carry whatever their originals carry; run this stage after PII redaction.",
+    "limitations": [
+        "Copies are machine-made: their spelling follows the romaniser's rules and word lists (98% common "
+        "spellings on frequent words), not one writer's habits.",
+        "Code-mixing swaps only listed nouns and adjectives, in listed forms, for English; real code-mixed text "
+        "also switches whole phrases and verbs.",
+        "A copy shares its original's content, so a model sees that content two or three times.",
+    ],
+}
+
+
+def build_hinglish(config: RunConfig, paths: StagePaths, previous: StagePaths) -> list[PipelineStep]:
+    return [
+        JsonlReader(str(previous.output), glob_pattern="*.jsonl.gz"),
+        AddHinglishCopies(config.stages.hinglish),
+        stage_writer(paths.output),
+    ]
