@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import random
 import re
 from collections import Counter
@@ -168,22 +169,32 @@ def lid176_on(texts: list[str]) -> dict[str, int]:
     return dict(Counter(lid.predict(Document(text=t, id=""))[0][0] for t in texts).most_common(8))
 
 
-def train_hinglish_lid(data: LabelledDocs, out: Path, seed: int = 0, per_label: int = 40_000) -> dict:
-    """Train, tune the threshold, test; writes model.bin and report.json to `out`, returns the report."""
+def _train(train_file: Path, model_file: Path, settings: dict) -> None:
     import fasttext
 
+    fasttext.train_supervised(str(train_file), **settings).save_model(str(model_file))
+
+
+def train_hinglish_lid(data: LabelledDocs, out: Path, seed: int = 0, per_label: int = 40_000) -> dict:
+    """Train, tune the threshold, test; writes model.bin and report.json to `out`, returns the report."""
     out.mkdir(parents=True, exist_ok=True)
     train_file = out / "train.txt"
     with train_file.open("w", encoding="utf-8") as f:
         for line in tqdm(training_lines(data, seed, per_label), desc="hinglish-lid lines", unit=" lines"):
             f.write(line + "\n")
-    fasttext.FastText.eprint = lambda *_: None  # silence its stderr warning about load_model
     model_file = out / "model.bin"
     lines = sum(1 for _ in train_file.open(encoding="utf-8"))
     # Small inputs (the bundled sample) need more passes to learn anything: at least ~200k line updates.
     settings = TRAINING | {"epoch": max(TRAINING["epoch"], min(100, 200_000 // max(lines, 1)))}
-    trained = fasttext.train_supervised(str(train_file), seed=seed, thread=1, verbose=0, **settings)
-    trained.save_model(str(model_file))
+    # In a fresh process: after sentencepiece training in the same process, fastText's training hit NaN
+    # (seen in the test suite), and a crash there must not take the caller down with it.
+    worker = multiprocessing.get_context("spawn").Process(
+        target=_train, args=(train_file, model_file, settings | {"seed": seed, "thread": 1, "verbose": 0})
+    )
+    worker.start()
+    worker.join()
+    if worker.exitcode != 0:
+        raise RuntimeError(f"fastText training on {train_file} failed (exit code {worker.exitcode}); see above")
     model = HinglishLID(model_file)
     tune_scores, tune_truth = evaluate(model, data, "tune")
     # Best F1 on tune; among equals the threshold nearest 0.5, which depends least on the tune set's mix.
