@@ -7,7 +7,14 @@ import sys
 
 from bench.results_table import print_table
 
-BENCHMARKS = ["ingest_throughput", "filter_throughput", "tokenizer_encode", "model_speed", "trainer_speed"]
+BENCHMARKS = [
+    "ingest_throughput",
+    "filter_throughput",
+    "pii_throughput",
+    "tokenizer_encode",
+    "model_speed",
+    "trainer_speed",
+]
 
 
 def main(names: list[str]) -> int:

@@ -12,6 +12,7 @@ from pipeline.config import RunConfig
 from pipeline.stages.filter import FILTER_NOTES, build_filter
 from pipeline.stages.hinglish import HINGLISH_NOTES, build_hinglish
 from pipeline.stages.ingest import INGEST_NOTES, build_ingest
+from pipeline.stages.pii import PII_NOTES, build_pii
 from pipeline.workdir import StagePaths, stage_paths
 
 StageBuilder = Callable[[RunConfig, StagePaths, "StagePaths | None"], list[PipelineStep]]
@@ -48,7 +49,14 @@ STAGES: list[Stage] = [
         "keep Hindi (and romanised Hindi) that reads well: language ID, mojibake, quality, repetition, abuse",
         FILTER_NOTES,
     ),
-    # 03_dedup and 04_pii (Dedup/PII issue) come in between; each stage reads the one before it in this list.
+    # 03_dedup (Dedup/PII issue) comes in between; each stage reads the one before it in this list.
+    Stage(
+        4,
+        "pii",
+        build_pii,
+        "replace e-mail, UPI, public IP, card, Aadhaar, phone and PAN numbers by typed placeholders",
+        PII_NOTES,
+    ),
     Stage(
         5,
         "hinglish",

@@ -1,0 +1,168 @@
+"""Stage 04_pii's step: Indian personal data replaced by typed placeholders.
+
+`<EMAIL>`, `<UPI>` (name@bank), `<IP>` (public IPv4/IPv6 only: 10.0.0.1 or 127.0.0.1 identify no one), `<CARD>`
+(13–19 digits, Luhn must hold), `<AADHAAR>` (12 digits, first 2–9, optional 4-4-4 grouping, Verhoeff must hold),
+`<PHONE>` (mobiles: +91 or 0 prefix optional, 10 digits from 6–9, spaces or dashes; landlines: 0 + STD code +
+number, 11 digits in all) and `<PAN>`. Digits may be ASCII or Devanagari (०–९); only the matched span is
+replaced, so digits elsewhere keep their script. Numbers must stand alone (no digit right before or after), and
+checksums keep years, dates, prices (₹ 45,000), table figures and random 12-digit numbers as they are.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from datatrove.data import DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+D = "[0-9०-९]"  # one digit in either script
+_NO_DIGIT_BEFORE, _NO_DIGIT_AFTER = "(?<![0-9०-९])", "(?![0-9०-९])"
+_TO_ASCII = str.maketrans("०१२३४५६७८९", "0123456789")
+
+# Verhoeff's dihedral-group tables (multiplication, permutation), as Aadhaar's check digit uses them.
+_VERHOEFF_D = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+    [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+    [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+    [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+    [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+    [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+]
+_VERHOEFF_P = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+    [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+    [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+]
+
+
+def digits_of(text: str) -> str:
+    """The ASCII digits of a match, separators dropped."""
+    return re.sub(r"\D", "", text.translate(_TO_ASCII))
+
+
+def verhoeff_valid(number: str) -> bool:
+    check = 0
+    for i, digit in enumerate(reversed(number)):
+        check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][int(digit)]]
+    return check == 0
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for i, digit in enumerate(reversed(number)):
+        value = int(digit) * (2 if i % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def _public_ip(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text.translate(_TO_ASCII)).is_global
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class PIIRule:
+    kind: str  # the placeholder's name: <KIND>
+    pattern: re.Pattern
+    valid: object = None  # a check on the match (checksum, public address); None accepts every match
+    needs: str = "[0-9०-९]"  # a character every match holds: texts without one skip the rule (most of the cost)
+
+    def accepts(self, match: str) -> bool:
+        return self.valid is None or self.valid(match)
+
+
+_SEP = r"[ \-]?"
+RULES = [
+    PIIRule(
+        "EMAIL",
+        re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
+        needs="@",
+    ),
+    # name@bank handles: no dot after the @ (that would be an e-mail address, redacted above)
+    PIIRule("UPI", re.compile(r"(?<![\w.+-])[A-Za-z0-9०-९._-]{2,}@[A-Za-z]{2,}\b(?![.@\w])"), needs="@"),
+    PIIRule("IP", re.compile(rf"{_NO_DIGIT_BEFORE}{D}{{1,3}}(?:\.{D}{{1,3}}){{3}}{_NO_DIGIT_AFTER}"), _public_ip),
+    PIIRule(
+        "IP",
+        re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})?(?:[0-9A-Fa-f]{1,4})?(?![\w:])"),
+        _public_ip,
+        needs=":",
+    ),
+    # cards: 13-19 digits run together, grouped 4-4-4-x or Amex's 4-6-5 (one separator kind throughout)
+    PIIRule(
+        "CARD",
+        re.compile(
+            rf"{_NO_DIGIT_BEFORE}(?:{D}{{13,19}}|{D}{{4}}([ \-]){D}{{4}}\1{D}{{4}}\1{D}{{1,7}}"
+            rf"|{D}{{4}}([ \-]){D}{{6}}\2{D}{{5}}){_NO_DIGIT_AFTER}"
+        ),
+        lambda m: 13 <= len(digits_of(m)) <= 19 and luhn_valid(digits_of(m)),
+    ),
+    PIIRule(
+        "AADHAAR",
+        re.compile(rf"{_NO_DIGIT_BEFORE}[2-9२-९]{D}{{3}}([ \-]?){D}{{4}}\1{D}{{4}}{_NO_DIGIT_AFTER}"),
+        lambda m: verhoeff_valid(digits_of(m)),
+    ),
+    # mobiles: +91 or 0 before, or no digit before; 10 digits from 6-9, a space or dash allowed between any two
+    PIIRule(
+        "PHONE",
+        re.compile(
+            rf"(?:(?<![\w+])\+(?:91|९१){_SEP}|{_NO_DIGIT_BEFORE}[0०]{_SEP}|{_NO_DIGIT_BEFORE})"
+            rf"[6-9६-९](?:{_SEP}{D}){{9}}{_NO_DIGIT_AFTER}"
+        ),
+    ),
+    # landline: 0, an STD code of 2-4 digits, the number; 11 digits in all
+    PIIRule(
+        "PHONE",
+        re.compile(rf"{_NO_DIGIT_BEFORE}[0०][1-9१-९]{D}{{1,3}}[ \-]{D}{{6,8}}{_NO_DIGIT_AFTER}"),
+        lambda m: len(digits_of(m)) == 11,
+    ),
+    PIIRule("PAN", re.compile(rf"\b[A-Z]{{3}}[ABCFGHJLPT][A-Z]{D}{{4}}[A-Z]\b")),  # has digits too
+]
+
+
+def redact(text: str) -> tuple[str, Counter]:
+    """`text` with every PII match replaced by its placeholder, and the count per kind."""
+    counts: Counter = Counter()
+    present = {needs for needs in {rule.needs for rule in RULES} if re.search(needs, text)}
+    for rule in RULES:
+        if rule.needs not in present:
+            continue
+
+        def replace(match: re.Match, rule: PIIRule = rule) -> str:
+            if not rule.accepts(match.group()):
+                return match.group()
+            counts[rule.kind] += 1
+            return f"<{rule.kind}>"
+
+        text = rule.pattern.sub(replace, text)
+    return text, counts
+
+
+class RedactIndianPII(PipelineStep):
+    type = "✂️ - MODIFY"
+    name = "🪪 Indian PII"
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            self.stat_update("documents")
+            with self.track_time():
+                doc.text, counts = redact(doc.text)
+            if counts:
+                doc.metadata["pii_redacted"] = dict(counts)
+                for kind, n in counts.items():
+                    self.stat_update(f"changed_{kind}")  # documents with this kind (the card's table)
+                    self.stat_update(f"redacted_{kind}", value=n)  # occurrences
+            yield doc
