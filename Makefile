@@ -33,7 +33,7 @@ TRAIN_CONFIG ?= configs/train_tiny.yaml
 TRAIN_FLAGS ?=
 NPROC ?= 1
 
-.PHONY: setup test lint demo run ingest filter pii hinglish hinglish-lid cards tokenizer shards train bench clean
+.PHONY: setup test lint demo run ingest filter dedup pii hinglish hinglish-lid cards tokenizer shards train bench clean
 
 setup:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -82,6 +82,9 @@ ingest: $(PY)
 
 filter: $(PY)
 	$(PY) -m pipeline run $(CONFIG) --stage filter --workdir $(WORKDIR) $(INPUT_FLAGS) $(HINGLISH_FLAGS) $(RUN_FLAGS)
+
+dedup: $(PY)
+	$(PY) -m pipeline run $(CONFIG) --stage dedup --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
 
 pii: $(PY)
 	$(PY) -m pipeline run $(CONFIG) --stage pii --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)

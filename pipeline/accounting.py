@@ -17,7 +17,7 @@ from pipeline.workdir import StagePaths, iter_records
 # stats.json lists where set-aside documents came from, this many per filter (all counts are complete).
 MAX_LISTED_PER_FILTER = 1000
 
-READER, FILTER, WRITER = "📖 - READER", "🔻 - FILTER", "💽 - WRITER"
+READER, FILTER, WRITER, DEDUP = "📖 - READER", "🔻 - FILTER", "💽 - WRITER", "🫂 - DEDUP"
 
 
 def _step_label(name: str) -> str:
@@ -38,9 +38,7 @@ def merged_task_stats(paths: StagePaths) -> list[dict]:
 def set_aside_records(paths: StagePaths, per_filter: int = MAX_LISTED_PER_FILTER) -> list[dict]:
     """Where set-aside documents came from (file, line, reason, detail): up to `per_filter` per filter."""
     listed = []
-    for folder in (
-        sorted(p for p in paths.rejected.glob("*") if p.is_dir()) if paths.rejected.exists() else []
-    ):
+    for folder in sorted(p for root in (paths.rejected, paths.removed) if root.exists() for p in root.glob("*")):
         for n, record in enumerate(iter_records(folder, per_filter)):
             if n >= per_filter:
                 break
@@ -48,7 +46,7 @@ def set_aside_records(paths: StagePaths, per_filter: int = MAX_LISTED_PER_FILTER
             listed.append(
                 {
                     "filter": folder.name,
-                    "reason": meta.get("filter_reason", "unspecified"),
+                    "reason": meta.get("filter_reason", "near_duplicate" if folder.name == "near" else "unspecified"),
                     "source": meta.get("source"),
                     "file": meta.get("file"),
                     "line": meta.get("line"),
@@ -84,6 +82,8 @@ def summarize_stage(paths: StagePaths, tasks: int) -> dict:
             if unexplained:
                 reasons["unspecified"] = unexplained
             rejected[step_name] = reasons
+        elif name.startswith(DEDUP) and "dropped" in stats:  # MinhashDedupFilter: near duplicates removed
+            rejected[_step_label(name)] = {"near_duplicate": _total(stats["dropped"])}
         elif name.startswith(WRITER):
             docs_out += _total(stats.get("total", 0))
             chars_out += _total(stats.get("doc_len", 0))

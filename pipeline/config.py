@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pipeline.dedup import DedupConfig
 from pipeline.filter_settings import FilterConfig
 from pipeline.hinglish_augment import HinglishConfig
 from pipeline.typed_config import ConfigError, load_config
@@ -93,6 +94,7 @@ class IngestConfig:
 class StagesConfig:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     filter: FilterConfig = field(default_factory=FilterConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
     hinglish: HinglishConfig = field(default_factory=HinglishConfig)
 
 

@@ -3,21 +3,24 @@ Steps never know which one runs them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from datatrove.executor.base import PipelineExecutor
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.config import ExecutorConfig
-from pipeline.workdir import StagePaths
 
 
 def build_executor(
     settings: ExecutorConfig,
     pipeline: list[PipelineStep],
-    paths: StagePaths,
+    logs: Path,
     job_name: str,
     depends: PipelineExecutor | None = None,
+    tasks: int | None = None,
 ) -> PipelineExecutor:
-    common = dict(tasks=settings.tasks, workers=settings.workers, logging_dir=str(paths.logs))
+    """`tasks` overrides the config's for pipelines whose task count is fixed (MinHash buckets and clusters)."""
+    common = dict(tasks=tasks or settings.tasks, workers=settings.workers, logging_dir=str(logs))
     if settings.kind == "local":
         from datatrove.executor import LocalPipelineExecutor
 
@@ -37,7 +40,7 @@ def build_executor(
             qos=slurm.qos,
             venv_path=slurm.venv_path,
             sbatch_args=slurm.sbatch_args,
-            slurm_logs_folder=str(paths.logs / "slurm"),
+            slurm_logs_folder=str(logs / "slurm"),
             depends=depends,
             **common,
         )

@@ -11,7 +11,7 @@ from datatrove.executor.base import PipelineExecutor
 from pipeline.accounting import write_stage_stats
 from pipeline.config import RunConfig
 from pipeline.executors import build_executor
-from pipeline.stages import STAGES, Stage, get_stage, previous_stage
+from pipeline.stages import STAGES, Phase, Stage, get_stage, previous_stage
 
 
 class StageError(RuntimeError):
@@ -34,7 +34,7 @@ def fingerprint(config: RunConfig, stage: Stage) -> dict:
 
 def check_fingerprint(config: RunConfig, stage: Stage) -> None:
     paths = stage.paths(config)
-    wanted = fingerprint(config, stage)
+    wanted = json.loads(json.dumps(fingerprint(config, stage)))  # as stored: mapping keys become strings
     if paths.fingerprint.exists():
         found = json.loads(paths.fingerprint.read_text())
         if found != wanted:
@@ -81,9 +81,18 @@ def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None
                 f"`--stage {previous.name}` first"
             )
     check_fingerprint(config, stage)
-    pipeline = stage.build(config, paths, previous.paths(config) if previous else None)
-    executor = build_executor(config.executor, pipeline, paths, f"{config.run}_{stage.folder}", depends)
-    executor.run()
+    built = stage.build(config, paths, previous.paths(config) if previous else None)
+    phases = built if built and isinstance(built[0], Phase) else [Phase("main", built)]
+    slurm, executor = config.executor.kind == "slurm", depends
+    for n, phase in enumerate(phases):
+        last = n == len(phases) - 1
+        logs = paths.logs if last else paths.logs / "phases" / phase.name
+        name = f"{config.run}_{stage.folder}" + ("" if last else f"_{phase.name}")
+        executor = build_executor(config.executor, phase.steps, logs, name, executor if slurm else None, phase.tasks)
+        if not slurm:
+            executor.run()
+    if slurm:  # each phase's array job depends on the one before it; submitting the last submits them all
+        executor.run()
     return executor
 
 

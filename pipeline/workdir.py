@@ -22,6 +22,11 @@ class StagePaths:
     def rejected(self) -> Path:
         return self.root / "rejected"
 
+    @property
+    def removed(self) -> Path:
+        """Duplicates a dedup stage removed (removed/exact, removed/near), each naming what it duplicates."""
+        return self.root / "removed"
+
     def rejected_by(self, filter_name: str) -> Path:
         return self.rejected / filter_name
 

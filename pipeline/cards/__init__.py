@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.cards.plots import plot_lengths, plot_scores, plot_script_mix, plot_set_aside
+import polars as pl
+
+from pipeline.cards.plots import plot_lengths, plot_s_curve, plot_scores, plot_script_mix, plot_set_aside
 from pipeline.cards.profile import (
     MAX_PROFILED_DOCS,
     by_source,
@@ -34,7 +36,7 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     scores = tuple(stage.notes.get("score_fields", ()))
     kept = profile_folder(paths.output, scores=scores)
-    rejected = profile_folder(paths.rejected, scores=scores)
+    rejected = pl.concat([profile_folder(folder, scores=scores) for folder in (paths.rejected, paths.removed)])
     reasons = {
         f"{name}: {reason}": count
         for name, by_reason in summary["set_aside_by_filter"].items()
@@ -48,6 +50,9 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
     plot_lengths(kept, rejected, out / plots["lengths"])
     plot_script_mix(kept, out / plots["script_mix"])
     plot_set_aside(reasons, out / plots["set_aside"])
+    if stage.notes.get("s_curve"):  # a MinHash stage: P(caught) against similarity for its settings
+        plots["s_curve"] = f"{stage.folder}_s_curve.png"
+        plot_s_curve(config.stages.dedup, out / plots["s_curve"])
     if scores:
         plots["scores"] = f"{stage.folder}_scores.png"
         plot_scores(kept, rejected, scores, out / plots["scores"])  # only the scores some document has

@@ -65,6 +65,21 @@ def plot_scores(kept: pl.DataFrame, rejected: pl.DataFrame, scores: tuple[str, .
     _save(fig, path)
 
 
+def plot_s_curve(dedup, path: Path) -> None:
+    """MinHash's S-curve for the configured buckets × hashes: P(a pair is caught) against its Jaccard similarity."""
+    from pipeline.dedup import catch_probability
+
+    similarity = np.linspace(0, 1, 101)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    caught = [catch_probability(s, dedup.num_buckets, dedup.hashes_per_bucket) for s in similarity]
+    ax.plot(similarity, caught, label=f"{dedup.num_buckets} buckets × {dedup.hashes_per_bucket} hashes")
+    ax.set_xlabel(f"Jaccard similarity of word {dedup.n_grams}-grams")
+    ax.set_ylabel("P(caught as duplicates)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+
+
 def plot_set_aside(reasons: dict[str, int], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, max(2.0, 0.4 * len(reasons) + 1)))
     names = list(reasons) or ["(nothing set aside)"]

@@ -78,6 +78,11 @@ def render_markdown(card: dict) -> str:
         *_set_aside_section(card),
         *_scores_section(card),
         *_added_section(card),
+        *(
+            ["## Near-duplicate detection", "", f"![S-curve]({card['plots']['s_curve']})", ""]
+            if "s_curve" in card["plots"]
+            else []
+        ),
         "## What was changed",
         "",
         *_changed_section(card),

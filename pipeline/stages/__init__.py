@@ -9,13 +9,26 @@ from dataclasses import dataclass
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.config import RunConfig
+from pipeline.stages.dedup import DEDUP_NOTES, build_dedup
 from pipeline.stages.filter import FILTER_NOTES, build_filter
 from pipeline.stages.hinglish import HINGLISH_NOTES, build_hinglish
 from pipeline.stages.ingest import INGEST_NOTES, build_ingest
 from pipeline.stages.pii import PII_NOTES, build_pii
 from pipeline.workdir import StagePaths, stage_paths
 
-StageBuilder = Callable[[RunConfig, StagePaths, "StagePaths | None"], list[PipelineStep]]
+
+@dataclass(frozen=True)
+class Phase:
+    """One executor run of a stage made of several (MinHash: signatures, buckets, clusters, filter). Only the last
+    phase reads the stage's input into its output, so the stage's books come from its logs; the others log to
+    logs/phases/<name>/."""
+
+    name: str
+    steps: list[PipelineStep]
+    tasks: int | None = None  # None: the config's executor.tasks
+
+
+StageBuilder = Callable[[RunConfig, StagePaths, "StagePaths | None"], "list[PipelineStep] | list[Phase]"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,13 @@ STAGES: list[Stage] = [
         "keep Hindi (and romanised Hindi) that reads well: language ID, mojibake, quality, repetition, abuse",
         FILTER_NOTES,
     ),
-    # 03_dedup (Dedup/PII issue) comes in between; each stage reads the one before it in this list.
+    Stage(
+        3,
+        "dedup",
+        build_dedup,
+        "remove exact duplicates (normalised-text hash) and near duplicates (MinHash on word 5-grams, matras kept)",
+        DEDUP_NOTES,
+    ),
     Stage(
         4,
         "pii",

@@ -1,0 +1,87 @@
+"""Stage 03_dedup: exact duplicates (hash of the normalised text), then near duplicates (datatrove's MinHash).
+
+Phases, each a datatrove run that Slurm or Ray can fan out (README "Scaling out" gives task counts):
+  exact_hashes (tasks)  read → ExactHashes                     minhash/exact/NNNNN.jsonl
+  exact_groups (1)      ExactGroups                            minhash/exact/removed.json
+  signatures (tasks)    read → DropExactDuplicates → MinhashDedupSignature   (copies → removed/exact/)
+  buckets (num_buckets) MinhashDedupBuckets
+  clusters (1)          MinhashDedupCluster (cluster ids and sizes)
+  filter (tasks)        read → DropExactDuplicates → MinhashDedupFilter → RehydrationWeight → output
+                        (near duplicates → removed/near/; this phase's logs are the stage's books)
+"""
+
+from __future__ import annotations
+
+from datatrove.pipeline.dedup.minhash import (
+    MinhashDedupBuckets,
+    MinhashDedupCluster,
+    MinhashDedupFilter,
+    MinhashDedupSignature,
+)
+from datatrove.pipeline.readers import JsonlReader
+
+from pipeline.config import RunConfig
+from pipeline.dedup import DropExactDuplicates, ExactGroups, ExactHashes, RehydrationWeight
+from pipeline.stage_writers import stage_writer
+from pipeline.workdir import StagePaths
+
+DEDUP_NOTES = {
+    "s_curve": True,
+    "languages": "As the previous stage.",
+    "personal_information": "Not redacted at this stage (04_pii follows).",
+    "limitations": [
+        "Near duplicates are found on word 5-grams with 40 buckets of 4 hashes: a pair at Jaccard 0.5 is caught "
+        "with probability 0.92, at 0.3 with 0.28 (see the S-curve), so two texts sharing a long wire story can "
+        "be merged.",
+        "The kept copy of a cluster is datatrove's choice (the cluster's root), not the longest or best one.",
+        "`duplicate_cluster_size` adds the keeper's own exact copies to its MinHash cluster size; exact copies of "
+        "the other cluster members are not added.",
+        "Exact grouping holds one hash per document in one task's memory (about 100 bytes each).",
+    ],
+}
+
+
+def build_dedup(config: RunConfig, paths: StagePaths, previous: StagePaths):
+    from pipeline.stages import Phase
+
+    settings = config.stages.dedup
+    minhash = settings.minhash()
+    work = paths.root / "minhash"
+    exact, sigs, buckets, clusters = (str(work / name) for name in ("exact", "signatures", "buckets", "clusters"))
+
+    def read():
+        return JsonlReader(str(previous.output), glob_pattern="*.jsonl.gz")
+
+    return [
+        Phase("exact_hashes", [read(), ExactHashes(exact)]),
+        Phase("exact_groups", [ExactGroups(exact)], tasks=1),
+        Phase(
+            "signatures",
+            [
+                read(),
+                DropExactDuplicates(exact, stage_writer(paths.root / "removed" / "exact")),
+                MinhashDedupSignature(sigs, config=minhash, language="hin_Deva"),
+            ],
+        ),
+        Phase("buckets", [MinhashDedupBuckets(sigs, buckets, config=minhash)], tasks=minhash.num_buckets),
+        Phase(
+            "clusters",
+            [MinhashDedupCluster(buckets, clusters, config=minhash, save_cluster_id=True, save_cluster_size=True)],
+            tasks=1,
+        ),
+        Phase(
+            "filter",
+            [
+                read(),
+                DropExactDuplicates(exact),  # the same decisions; phase "signatures" wrote the copies aside
+                MinhashDedupFilter(
+                    clusters,
+                    exclusion_writer=stage_writer(paths.root / "removed" / "near"),
+                    load_cluster_ids=True,
+                    load_cluster_sizes=True,
+                ),
+                RehydrationWeight(settings),
+                stage_writer(paths.output),
+            ],
+        ),
+    ]
