@@ -10,6 +10,7 @@ from bench.results_table import print_table
 BENCHMARKS = [
     "ingest_throughput",
     "filter_throughput",
+    "dedup_throughput",
     "pii_throughput",
     "tokenizer_encode",
     "model_speed",

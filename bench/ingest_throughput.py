@@ -29,9 +29,10 @@ def input_bytes(files: list[Path]) -> int:
     return sum(len(gzip.decompress(f.read_bytes())) if f.suffix == ".gz" else f.stat().st_size for f in files)
 
 
-def time_pipeline(pipeline, logs: Path) -> float:
+def time_pipeline(pipeline, logs: Path, tasks: int = 1) -> float:
+    """Seconds for `pipeline` as `tasks` datatrove tasks run one after another in one worker."""
     start = time.perf_counter()
-    LocalPipelineExecutor(pipeline, tasks=1, workers=1, logging_dir=str(logs), skip_completed=False).run()
+    LocalPipelineExecutor(pipeline, tasks=tasks, workers=1, logging_dir=str(logs), skip_completed=False).run()
     return time.perf_counter() - start
 
 

@@ -1,0 +1,83 @@
+"""Dedup-stage throughput in MB/s per core against datatrove's stock MinHash (its four stages, default config:
+14 buckets × 8 hashes, default normalisation; word tokenizer hin_Deva, as its English one needs spaCy) on the same
+input: the whole shared corpus after stage 01_ingest.
+Ours adds the exact-hash phases and uses 40 × 4 hashes. One task per shard phase (so MB/s is per core), the
+bucket phases one task per bucket; each side timed once, in turn (a run takes tens of seconds)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from datatrove.pipeline.dedup.minhash import (
+    MinhashConfig,
+    MinhashDedupBuckets,
+    MinhashDedupCluster,
+    MinhashDedupFilter,
+    MinhashDedupSignature,
+)
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+
+from bench.ingest_throughput import CORPUS, input_bytes, time_pipeline
+from bench.results_table import BenchResult
+from pipeline.config import RunConfig, SourceConfig
+from pipeline.runner import run_stages
+from pipeline.stages import get_stage
+
+
+def _stock(source: Path, work: Path) -> float:
+    config = MinhashConfig()
+    sigs, buckets, clusters = (str(work / n) for n in ("sigs", "buckets", "clusters"))
+    phases = [
+        (
+            [
+                JsonlReader(str(source), glob_pattern="*.jsonl.gz"),
+                MinhashDedupSignature(sigs, config=config, language="hin_Deva"),
+            ],
+            1,
+        ),
+        ([MinhashDedupBuckets(sigs, buckets, config=config)], config.num_buckets),
+        ([MinhashDedupCluster(buckets, clusters, config=config)], 1),
+        (
+            [
+                JsonlReader(str(source), glob_pattern="*.jsonl.gz"),
+                MinhashDedupFilter(clusters),
+                JsonlWriter(str(work / "out")),
+            ],
+            1,
+        ),
+    ]
+    return sum(time_pipeline(steps, work / f"logs{n}", tasks) for n, (steps, tasks) in enumerate(phases))
+
+
+def run() -> list[BenchResult]:
+    if not CORPUS.exists():
+        raise SystemExit(f"{CORPUS} is absent: the dedup benchmark reads the shared corpus")
+    with tempfile.TemporaryDirectory() as tmp:
+        config = RunConfig(
+            run="bench",
+            workdir=tmp,
+            cards_dir=str(Path(tmp) / "cards"),
+            sources=[SourceConfig(name="corpus", kind="jsonl", path=str(CORPUS), glob="**/*.jsonl*")],
+        )
+        config.executor.tasks = 1
+        run_stages(config, ["ingest"], write_cards=False)
+        ingested = get_stage("ingest").paths(config).output
+        megabytes = input_bytes(sorted(ingested.glob("*.jsonl.gz"))) / 1e6
+        stage = get_stage("dedup")
+        paths = stage.paths(config)
+        phases = stage.build(config, paths, get_stage("ingest").paths(config))  # read the ingest output directly
+        ours = sum(time_pipeline(p.steps, paths.logs / p.name, p.tasks or 1) for p in phases)
+        stock = _stock(ingested, Path(tmp) / "stock")
+    print(f"dedup: {megabytes:.1f} MB; ours {ours:.1f}s (exact + MinHash 40x4), stock MinHash 14x8 {stock:.1f}s")
+    return [
+        BenchResult(
+            name="dedup_throughput",
+            value=megabytes / ours,
+            unit="MB/s/core",
+            baseline=megabytes / stock,
+            baseline_name="datatrove MinHash, 4 stages, default config, same input, 1 task per shard phase",
+            details={"input_mb": round(megabytes, 2), "command": "make bench (python -m bench dedup_throughput)"},
+        )
+    ]
