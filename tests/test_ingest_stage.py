@@ -11,7 +11,7 @@ from tests.conftest import SAMPLE_CONFIG, read_jsonl_folder, write_jsonl
 
 
 def run_sample(run_args, *extra):
-    assert main(["run", str(SAMPLE_CONFIG), *run_args, *extra]) == 0
+    assert main(["run", str(SAMPLE_CONFIG), *run_args, "--stage", "ingest", *extra]) == 0
     config = load_run_config(str(SAMPLE_CONFIG), workdir=run_args[1])
     return get_stage("ingest").paths(config)
 
@@ -106,7 +106,7 @@ def test_local_input_replaces_the_sources(run_args, tmp_path):
     data = write_jsonl(
         tmp_path / "in" / "docs.jsonl", [{"id": str(i), "text": f"दस्तावेज़ {i}"} for i in range(5)]
     )
-    assert main(["run", str(SAMPLE_CONFIG), *run_args, "--input", str(data.parent)]) == 0
+    assert main(["run", str(SAMPLE_CONFIG), *run_args, "--stage", "ingest", "--input", str(data.parent)]) == 0
     assert len(read_jsonl_folder(tmp_path / "work" / "sample-in" / "01_ingest" / "output")) == 5
 
 

@@ -17,7 +17,7 @@ def local_ray():
 
 
 def test_ingest_runs_through_ray_with_the_same_books_as_local(tmp_path, local_ray):
-    common = [f"--cards_dir={tmp_path / 'cards'}"]
+    common = [f"--cards_dir={tmp_path / 'cards'}", "--stage", "ingest"]
     assert main(["run", str(SAMPLE_CONFIG), "--workdir", str(tmp_path / "local"), *common]) == 0
     assert (
         main(["run", str(SAMPLE_CONFIG), "--workdir", str(tmp_path / "ray"), "--executor.kind=ray", *common])
