@@ -19,10 +19,8 @@ from datatrove.pipeline.dedup.minhash import (
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
-from bench.ingest_throughput import CORPUS, input_bytes, time_pipeline
+from bench.ingest_throughput import CORPUS, ingest_corpus, time_pipeline
 from bench.results_table import BenchResult
-from pipeline.config import RunConfig, SourceConfig
-from pipeline.runner import run_stages
 from pipeline.stages import get_stage
 
 
@@ -55,16 +53,9 @@ def run() -> list[BenchResult]:
     if not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is absent: the dedup benchmark reads the shared corpus")
     with tempfile.TemporaryDirectory() as tmp:
-        config = RunConfig(
-            run="bench",
-            workdir=tmp,
-            cards_dir=str(Path(tmp) / "cards"),
-            sources=[SourceConfig(name="corpus", kind="jsonl", path=str(CORPUS), glob="**/*.jsonl*")],
-        )
-        config.executor.tasks = 1
-        run_stages(config, ["ingest"], write_cards=False)
-        ingested = get_stage("ingest").paths(config).output
-        megabytes = input_bytes(sorted(ingested.glob("*.jsonl.gz"))) / 1e6
+        config, megabytes = ingest_corpus(tmp)
+        ingest_paths = get_stage("ingest").paths(config)
+        ingested = ingest_paths.output
         stage = get_stage("dedup")
         paths = stage.paths(config)
         phases = stage.build(config, paths, get_stage("ingest").paths(config))  # read the ingest output directly

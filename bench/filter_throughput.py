@@ -17,12 +17,10 @@ from datatrove.pipeline.filters import GopherQualityFilter, LanguageFilter
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
-from bench.ingest_throughput import CORPUS, input_bytes, time_pipeline
+from bench.ingest_throughput import CORPUS, ingest_corpus, time_pipeline
 from bench.results_table import BenchResult
-from pipeline.config import RunConfig, SourceConfig
 from pipeline.filter_settings import GopherQualitySettings
 from pipeline.language_id import LocalFT176LID, bundled_lid176
-from pipeline.runner import run_stages
 from pipeline.stages import get_stage
 
 REPEATS = 3
@@ -43,17 +41,9 @@ def run() -> list[BenchResult]:
     if not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is absent: the filter benchmark reads the shared corpus")
     with tempfile.TemporaryDirectory() as tmp:
-        config = RunConfig(
-            run="bench",
-            workdir=tmp,
-            cards_dir=str(Path(tmp) / "cards"),
-            sources=[SourceConfig(name="corpus", kind="jsonl", path=str(CORPUS), glob="**/*.jsonl*")],
-        )
-        config.executor.tasks = 1
-        run_stages(config, ["ingest"], write_cards=False)
+        config, megabytes = ingest_corpus(tmp)
         ingest_paths = get_stage("ingest").paths(config)
         ingested = ingest_paths.output
-        megabytes = input_bytes(sorted(ingested.glob("*.jsonl.gz"))) / 1e6
         stage = get_stage("filter")
         ours, stock = [], []
         for i in range(REPEATS):

@@ -19,6 +19,7 @@ from datatrove.pipeline.writers import JsonlWriter
 
 from bench.results_table import BenchResult
 from pipeline.config import IngestConfig, RunConfig, SourceConfig
+from pipeline.runner import run_stages
 from pipeline.stages import get_stage
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -34,6 +35,21 @@ def time_pipeline(pipeline, logs: Path, tasks: int = 1) -> float:
     start = time.perf_counter()
     LocalPipelineExecutor(pipeline, tasks=tasks, workers=1, logging_dir=str(logs), skip_completed=False).run()
     return time.perf_counter() - start
+
+
+def ingest_corpus(workdir: str) -> tuple[RunConfig, float]:
+    """The whole shared corpus through stage 01_ingest in one task under `workdir`: the input of the later stages'
+    benchmarks. Returns the run config and the ingested megabytes (uncompressed)."""
+    config = RunConfig(
+        run="bench",
+        workdir=workdir,
+        cards_dir=str(Path(workdir) / "cards"),
+        sources=[SourceConfig(name="corpus", kind="jsonl", path=str(CORPUS), glob="**/*.jsonl*")],
+    )
+    config.executor.tasks = 1
+    run_stages(config, ["ingest"], write_cards=False)
+    output = get_stage("ingest").paths(config).output
+    return config, input_bytes(sorted(output.glob("*.jsonl.gz"))) / 1e6
 
 
 def run() -> list[BenchResult]:
