@@ -17,10 +17,9 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from pipeline.romanize import romanize
+from pipeline.romanize import DEVANAGARI_WORD, romanize
 
 LEXICON = Path(__file__).parent / "lexicons" / "code_mixing" / "hi_en.tsv"
-_DEVANAGARI_WORD = re.compile(r"[\u0900-\u0963\u0971-\u097f]+")
 
 
 @cache
@@ -44,4 +43,4 @@ def code_mix(text: str, share: float, seed: int) -> str:
         word = match.group()
         return lexicon[word] if word in lexicon and rng.random() < share else word
 
-    return romanize(_DEVANAGARI_WORD.sub(swap, unicodedata.normalize("NFC", text)), seed=seed)
+    return romanize(DEVANAGARI_WORD.sub(swap, unicodedata.normalize("NFC", text)), seed=seed)

@@ -55,7 +55,7 @@ _OTHER_SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _SPACE_RUNS = re.compile(" {2,}")
 _EDGE_SPACES = re.compile(r" +\n *|\n +")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
+DEVANAGARI_DIGITS_TO_ASCII = str.maketrans("०१२३४५६७८९", "0123456789")
 
 # Characters indic-nlp would rewrite outside Devanagari, mapped to private-use stand-ins around its call.
 _SHIELDED = "\"'„“”‚‘’´–—…|:" + ZWNJ + ZWJ + "\u00a0"
@@ -148,7 +148,7 @@ class HindiTextNormalizer:
             Rule("visarga", _when(":", lambda t: _VISARGA.sub("ः", t))),
         ]
         if devanagari_digits == "ascii":
-            self.rules.append(Rule("digits", lambda t: t.translate(_DEVANAGARI_DIGITS)))
+            self.rules.append(Rule("digits", lambda t: t.translate(DEVANAGARI_DIGITS_TO_ASCII)))
         self.rules += [
             Rule("unicode_spaces", lambda t: _OTHER_SPACES.sub(" ", t), unprintable_only=True),
             Rule("whitespace", _whitespace),

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from pipeline.normalize import DEVANAGARI_DIGITS_TO_ASCII
+
 D = "[0-9०-९]"  # one digit in either script
 _NO_DIGIT_BEFORE, _NO_DIGIT_AFTER = "(?<![0-9०-९])", "(?![0-9०-९])"
-_TO_ASCII = str.maketrans("०१२३४५६७८९", "0123456789")
 
 # Verhoeff's dihedral-group tables (multiplication, permutation), as Aadhaar's check digit uses them.
 _VERHOEFF_D = [
@@ -49,7 +50,7 @@ _VERHOEFF_P = [
 
 def digits_of(text: str) -> str:
     """The ASCII digits of a match, separators dropped."""
-    return re.sub(r"\D", "", text.translate(_TO_ASCII))
+    return re.sub(r"\D", "", text.translate(DEVANAGARI_DIGITS_TO_ASCII))
 
 
 def verhoeff_valid(number: str) -> bool:
@@ -69,7 +70,7 @@ def luhn_valid(number: str) -> bool:
 
 def _public_ip(text: str) -> bool:
     try:
-        return ipaddress.ip_address(text.translate(_TO_ASCII)).is_global
+        return ipaddress.ip_address(text.translate(DEVANAGARI_DIGITS_TO_ASCII)).is_global
     except ValueError:
         return False
 

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from pipeline.normalize import DEVANAGARI_DIGITS_TO_ASCII
+
 DATA = Path(__file__).parent / "lexicons" / "romanization"
 HALANT, NUKTA, ANUSVARA, CANDRABINDU, VISARGA = "\u094d", "\u093c", "\u0902", "\u0901", "\u0903"
 LABIALS = set("पफबभम")
-_DEVANAGARI_WORD = re.compile(r"[\u0900-\u0963\u0971-\u097f]+")
-_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
+DEVANAGARI_WORD = re.compile(r"[\u0900-\u0963\u0971-\u097f]+")
 _PUNCTUATION = str.maketrans({"।": ".", "॥": "."})
 
 
@@ -149,5 +150,5 @@ def romanize(text: str, seed: int | None = None) -> str:
     """Every Devanagari word of `text` romanised; Latin text, digits and spacing kept (। becomes '.')."""
     rng = random.Random(seed) if seed is not None else None
     text = unicodedata.normalize("NFC", text)
-    romanised = _DEVANAGARI_WORD.sub(lambda m: romanize_word(m.group(), rng), text)
-    return romanised.translate(_DIGITS).translate(_PUNCTUATION)
+    romanised = DEVANAGARI_WORD.sub(lambda m: romanize_word(m.group(), rng), text)
+    return romanised.translate(DEVANAGARI_DIGITS_TO_ASCII).translate(_PUNCTUATION)
