@@ -12,6 +12,7 @@ import re
 
 from datatrove.utils.stats import PipelineStats
 
+from pipeline.dedup import NEAR_DUPLICATE
 from pipeline.workdir import StagePaths, iter_records
 
 # stats.json lists where set-aside documents came from, this many per filter (all counts are complete).
@@ -46,7 +47,7 @@ def set_aside_records(paths: StagePaths, per_filter: int = MAX_LISTED_PER_FILTER
             listed.append(
                 {
                     "filter": folder.name,
-                    "reason": meta.get("filter_reason", "near_duplicate" if folder.name == "near" else "unspecified"),
+                    "reason": meta.get("filter_reason", "unspecified"),
                     "source": meta.get("source"),
                     "file": meta.get("file"),
                     "line": meta.get("line"),
@@ -83,7 +84,7 @@ def summarize_stage(paths: StagePaths, tasks: int) -> dict:
                 reasons["unspecified"] = unexplained
             rejected[step_name] = reasons
         elif name.startswith(DEDUP) and "dropped" in stats:  # MinhashDedupFilter: near duplicates removed
-            rejected[_step_label(name)] = {"near_duplicate": _total(stats["dropped"])}
+            rejected[_step_label(name)] = {NEAR_DUPLICATE: _total(stats["dropped"])}
         elif name.startswith(WRITER):
             docs_out += _total(stats.get("total", 0))
             chars_out += _total(stats.get("doc_len", 0))

@@ -23,6 +23,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import TextNormConfig, simplify_text
 
 HINDI_TEXT_NORM = TextNormConfig(norm_unicode_diacritics=False)
+NEAR_DUPLICATE = "near_duplicate"  # the reason MinHash-removed documents carry
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from datatrove.data import Document
@@ -14,5 +15,12 @@ def text_record(_writer: JsonlWriter, document: Document) -> dict:
     return {"text": document.text, "id": document.id, "metadata": document.metadata}
 
 
-def stage_writer(folder: Path) -> JsonlWriter:
-    return JsonlWriter(str(folder), output_filename="${rank}.jsonl.gz", adapter=text_record)
+def reasoned_record(_writer: JsonlWriter, document: Document, reason: str) -> dict:
+    """A set-aside document from a step that gives no reason of its own (datatrove's MinhashDedupFilter)."""
+    return {"text": document.text, "id": document.id, "metadata": {**document.metadata, "filter_reason": reason}}
+
+
+def stage_writer(folder: Path, reason: str | None = None) -> JsonlWriter:
+    """`reason`: stamped as `filter_reason` on every document written (for writers of set-aside documents)."""
+    adapter = text_record if reason is None else partial(reasoned_record, reason=reason)
+    return JsonlWriter(str(folder), output_filename="${rank}.jsonl.gz", adapter=adapter)

@@ -13,20 +13,9 @@ from pipeline.stages.dedup import DEDUP_NOTES, build_dedup
 from pipeline.stages.filter import FILTER_NOTES, build_filter
 from pipeline.stages.hinglish import HINGLISH_NOTES, build_hinglish
 from pipeline.stages.ingest import INGEST_NOTES, build_ingest
+from pipeline.stages.phase import Phase
 from pipeline.stages.pii import PII_NOTES, build_pii
 from pipeline.workdir import StagePaths, stage_paths
-
-
-@dataclass(frozen=True)
-class Phase:
-    """One executor run of a stage made of several (MinHash: signatures, buckets, clusters, filter). Only the last
-    phase reads the stage's input into its output, so the stage's books come from its logs; the others log to
-    logs/phases/<name>/."""
-
-    name: str
-    steps: list[PipelineStep]
-    tasks: int | None = None  # None: the config's executor.tasks
-
 
 StageBuilder = Callable[[RunConfig, StagePaths, "StagePaths | None"], "list[PipelineStep] | list[Phase]"]
 

@@ -21,8 +21,9 @@ from datatrove.pipeline.dedup.minhash import (
 from datatrove.pipeline.readers import JsonlReader
 
 from pipeline.config import RunConfig
-from pipeline.dedup import DropExactDuplicates, ExactGroups, ExactHashes, RehydrationWeight
+from pipeline.dedup import NEAR_DUPLICATE, DropExactDuplicates, ExactGroups, ExactHashes, RehydrationWeight
 from pipeline.stage_writers import stage_writer
+from pipeline.stages.phase import Phase
 from pipeline.workdir import StagePaths
 
 DEDUP_NOTES = {
@@ -41,9 +42,7 @@ DEDUP_NOTES = {
 }
 
 
-def build_dedup(config: RunConfig, paths: StagePaths, previous: StagePaths):
-    from pipeline.stages import Phase
-
+def build_dedup(config: RunConfig, paths: StagePaths, previous: StagePaths) -> list[Phase]:
     settings = config.stages.dedup
     minhash = settings.minhash()
     work = paths.root / "minhash"
@@ -59,7 +58,7 @@ def build_dedup(config: RunConfig, paths: StagePaths, previous: StagePaths):
             "signatures",
             [
                 read(),
-                DropExactDuplicates(exact, stage_writer(paths.root / "removed" / "exact")),
+                DropExactDuplicates(exact, stage_writer(paths.removed / "exact")),
                 MinhashDedupSignature(sigs, config=minhash, language="hin_Deva"),
             ],
         ),
@@ -76,7 +75,7 @@ def build_dedup(config: RunConfig, paths: StagePaths, previous: StagePaths):
                 DropExactDuplicates(exact),  # the same decisions; phase "signatures" wrote the copies aside
                 MinhashDedupFilter(
                     clusters,
-                    exclusion_writer=stage_writer(paths.root / "removed" / "near"),
+                    exclusion_writer=stage_writer(paths.removed / "near", reason=NEAR_DUPLICATE),
                     load_cluster_ids=True,
                     load_cluster_sizes=True,
                 ),
