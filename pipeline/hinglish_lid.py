@@ -16,13 +16,13 @@ import multiprocessing
 import random
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from datatrove.data import Document
 from tqdm import tqdm
 
-from pipeline.language_id import devanagari_share
+from pipeline.language_id import LocalFT176LID, bundled_lid176, devanagari_share
 from pipeline.romanize import romanize
 from tokenizer.documents import iter_documents
 
@@ -90,8 +90,6 @@ class LabelledDocs:
 
 def collect(devanagari: list[Path], english: list[Path], hinglish: list[Path], mixed: list[Path]) -> LabelledDocs:
     """`mixed` files are sorted by script: mostly Devanagari → hi_Deva, Latin → en only where lid.176 is sure."""
-    from pipeline.language_id import LocalFT176LID, bundled_lid176
-
     data = LabelledDocs()
     lid = LocalFT176LID(bundled_lid176(), languages=["en"])
     for label, paths in (("hi_Deva", devanagari), ("en", english), ("hi_Latn", hinglish), (None, mixed)):
@@ -111,19 +109,17 @@ def collect(devanagari: list[Path], english: list[Path], hinglish: list[Path], m
 def _mixed_label(text: str, lid) -> str | None:
     if devanagari_share(text) >= 0.5:
         return "hi_Deva"
-    from datatrove.data import Document
-
     (_, _), english = lid.predict(Document(text=text, id=""))
     return "en" if english["en"] >= 0.9 else None
 
 
-def training_lines(data: LabelledDocs, seed: int, per_label: int) -> Iterator[str]:
+def training_lines(data: LabelledDocs, seed: int, per_label: int) -> list[str]:
     """fastText lines for the train split: each document's lines, romanised copies of the Devanagari ones as
     hi_Latn, letter-poor lines as `other`; at most `per_label` lines per label, shuffled."""
     rng = random.Random(seed)
     lines: dict[str, list[str]] = {label: [] for label in LABELS}
     for label in ("hi_Deva", "en", "hi_Latn"):
-        for text in data.get(label, "train"):
+        for text in tqdm(data.get(label, "train"), desc=f"hinglish-lid {label} documents", unit=" docs"):
             for line in text.splitlines():
                 if len(line.split()) < 2:
                     continue
@@ -136,7 +132,7 @@ def training_lines(data: LabelledDocs, seed: int, per_label: int) -> Iterator[st
         rng.shuffle(items)
         out += [f"__label__{label} {fasttext_text(t)}" for t in items[:per_label]]
     rng.shuffle(out)
-    return iter(out)
+    return out
 
 
 def f1_at(scores: list[float], truth: list[bool], threshold: float) -> dict[str, float]:
@@ -161,10 +157,6 @@ def evaluate(model: HinglishLID, data: LabelledDocs, split: str) -> tuple[list[f
 
 def lid176_on(texts: list[str]) -> dict[str, int]:
     """What lid.176 calls the given documents (its top label), for the report."""
-    from datatrove.data import Document
-
-    from pipeline.language_id import LocalFT176LID, bundled_lid176
-
     lid = LocalFT176LID(bundled_lid176(), languages=["hi"])
     return dict(Counter(lid.predict(Document(text=t, id=""))[0][0] for t in texts).most_common(8))
 
@@ -179,13 +171,12 @@ def train_hinglish_lid(data: LabelledDocs, out: Path, seed: int = 0, per_label: 
     """Train, tune the threshold, test; writes model.bin and report.json to `out`, returns the report."""
     out.mkdir(parents=True, exist_ok=True)
     train_file = out / "train.txt"
+    examples = training_lines(data, seed, per_label)
     with train_file.open("w", encoding="utf-8") as f:
-        for line in tqdm(training_lines(data, seed, per_label), desc="hinglish-lid lines", unit=" lines"):
-            f.write(line + "\n")
+        f.writelines(line + "\n" for line in examples)
     model_file = out / "model.bin"
-    lines = sum(1 for _ in train_file.open(encoding="utf-8"))
     # Small inputs (the bundled sample) need more passes to learn anything: at least ~200k line updates.
-    settings = TRAINING | {"epoch": max(TRAINING["epoch"], min(100, 200_000 // max(lines, 1)))}
+    settings = TRAINING | {"epoch": max(TRAINING["epoch"], min(100, 200_000 // max(len(examples), 1)))}
     # In a fresh process: after sentencepiece training in the same process, fastText's training hit NaN
     # (seen in the test suite), and a crash there must not take the caller down with it.
     worker = multiprocessing.get_context("spawn").Process(
@@ -213,7 +204,7 @@ def train_hinglish_lid(data: LabelledDocs, out: Path, seed: int = 0, per_label: 
         },
         "tune": f1_at(tune_scores, tune_truth, threshold),
         "lid176_on_test_hinglish": lid176_on(data.get("hi_Latn", "test")),
-        "training_lines": lines,
+        "training_lines": len(examples),
         "documents": {f"{label}/{split}": len(texts) for (label, split), texts in sorted(data.docs.items())},
         "hyperparameters": settings,
     }
