@@ -14,6 +14,7 @@ BENCHMARKS = [
     "pii_throughput",
     "tokenizer_encode",
     "model_speed",
+    "model_gpu",
     "trainer_speed",
 ]
 

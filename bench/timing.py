@@ -1,9 +1,12 @@
-"""Timing two implementations fairly on a shared machine: in turn, best of several."""
+"""Timing implementations fairly: on a shared CPU, in turn and best of several; on a GPU, with CUDA events."""
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
+
+import torch
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -18,3 +21,20 @@ def best_alternating(ours: Callable, theirs: Callable, repeats: int) -> tuple[fl
     ours(), theirs()
     times = [(timed(ours), timed(theirs)) for _ in range(repeats)]
     return min(t for t, _ in times), min(t for _, t in times)
+
+
+def cuda_median_ms(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
+    """Median milliseconds of `fn` on the current CUDA device, timed with events after `warmup` calls (which
+    take compilation and autotuning out of the figure)."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)

@@ -63,7 +63,9 @@ class Attention(nn.Module):
         q = self.q_norm(self.q_proj(x).view(b, t, self.num_heads, self.head_dim)).transpose(1, 2)  # (B, H, T, D)
         k = self.k_norm(self.k_proj(x).view(b, t, self.num_kv_heads, self.head_dim)).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.num_kv_heads, self.head_dim).transpose(1, 2)  # (B, Hkv, T, D)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        # the rotation runs in the tables' dtype, fp32 under autocast, while v comes out of a bf16 matmul:
+        # attention kernels (FlexAttention above all) want one dtype
+        q, k = apply_rope(q, cos, sin).to(v.dtype), apply_rope(k, cos, sin).to(v.dtype)
         if cache is None:
             y = causal_attention(q, k, v, self.scale, self.window, self.backend)
         else:

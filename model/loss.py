@@ -15,11 +15,14 @@ from __future__ import annotations
 import torch
 
 IGNORE_INDEX = -100  # targets with this value add nothing to the loss (padding), as in F.cross_entropy
-CHUNK_ELEMENTS = 2**21  # logits per chunk: rows = this // V (8 MB of fp32, cache-sized on a CPU)
+# Logits per chunk, rows = this // V. On a CPU, 8 MB of fp32 stays in cache. On a GPU, small chunks would
+# leave the matmuls too thin to fill the chip and make the loop long (41 rows a chunk at V = 50k, hundreds of
+# launches per step, each unrolled by torch.compile): 512 MB of fp32 logits there.
+CHUNK_ELEMENTS = {"cpu": 2**21, "cuda": 2**27}
 
 
-def _chunk_rows(vocab: int, rows: int) -> int:
-    return max(1, min(rows, CHUNK_ELEMENTS // vocab))
+def _chunk_rows(vocab: int, rows: int, device: str) -> int:
+    return max(1, min(rows, CHUNK_ELEMENTS.get(device, CHUNK_ELEMENTS["cpu"]) // vocab))
 
 
 class _FusedLinearCrossEntropy(torch.autograd.Function):
@@ -84,4 +87,5 @@ def fused_linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, targe
     if torch.is_autocast_enabled(device):
         hidden = hidden.to(torch.get_autocast_dtype(device))
     with torch.autocast(device, enabled=False):
-        return _FusedLinearCrossEntropy.apply(hidden, weight, targets, _chunk_rows(weight.shape[0], hidden.shape[0]))
+        chunk = _chunk_rows(weight.shape[0], hidden.shape[0], device)
+        return _FusedLinearCrossEntropy.apply(hidden, weight, targets, chunk)

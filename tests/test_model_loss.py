@@ -23,7 +23,8 @@ def plain_and_fused(hidden, weight, targets):
 
 
 def test_fused_cross_entropy_matches_the_plain_one_across_chunks_and_ignored_targets(monkeypatch):
-    monkeypatch.setattr(model.loss, "CHUNK_ELEMENTS", 7 * 300)  # 7 rows a chunk: several chunks and a ragged last one
+    # 7 rows a chunk: several chunks and a ragged last one
+    monkeypatch.setitem(model.loss.CHUNK_ELEMENTS, "cpu", 7 * 300)
     generator = torch.Generator().manual_seed(0)
     hidden, weight = torch.randn(50, 32, generator=generator), torch.randn(300, 32, generator=generator) * 0.3
     targets = torch.randint(0, 300, (50,), generator=generator)

@@ -4,6 +4,8 @@ import pytest
 import torch
 from transformers import Gemma3ForCausalLM as HFGemma3
 
+import model.gemma3
+from model.attention import causal_attention
 from model.config import preset
 from model.gemma3 import Gemma3ForCausalLM
 from model.hf import from_hf, to_hf
@@ -75,6 +77,33 @@ def test_attention_backends_agree_with_sdpa(backend):
         expected = ours(ids)
         ours.set_attention_backend(backend)
         assert (ours(ids) - expected).abs().max().item() <= 1e-5
+
+
+def test_attention_gets_one_dtype_under_bf16_autocast(monkeypatch):
+    seen = []
+
+    def recording(q, k, v, *args):
+        seen.append((q.dtype, k.dtype, v.dtype))
+        return causal_attention(q, k, v, *args)
+
+    monkeypatch.setattr(model.gemma3, "causal_attention", recording)
+    config = preset("tiny")
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        random_model(config)(torch.randint(0, config.vocab_size, (1, 2 * config.sliding_window)))
+    assert seen == [(torch.bfloat16,) * 3] * config.num_layers  # rotated q, k not left in fp32
+
+
+def test_a_compiled_model_with_flex_attention_compiles_once():
+    # the block-mask cache once made dynamo guard on it: a second compile of the whole model at the second step
+    config = preset("tiny")
+    module = random_model(config)
+    module.set_attention_backend("flex")
+    module.compile()
+    ids = torch.randint(0, config.vocab_size, (2, 3 * config.sliding_window))
+    torch._dynamo.reset()
+    with torch.no_grad(), torch._dynamo.config.patch(error_on_recompile=True):  # CPU FlexAttention: no backward
+        first, second = module(ids), module(ids)
+    assert torch.equal(first, second)
 
 
 def test_the_270m_preset_has_the_seeds_shape():
