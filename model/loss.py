@@ -15,9 +15,8 @@ from __future__ import annotations
 import torch
 
 IGNORE_INDEX = -100  # targets with this value add nothing to the loss (padding), as in F.cross_entropy
-# Logits per chunk, rows = this // V. On a CPU, 8 MB of fp32 stays in cache. On a GPU, small chunks would
-# leave the matmuls too thin to fill the chip and make the loop long (41 rows a chunk at V = 50k, hundreds of
-# launches per step, each unrolled by torch.compile): 512 MB of fp32 logits there.
+# Logits per chunk, rows = this // V. On a CPU, 8 MB of fp32 stays in cache. On a GPU, chunks that size would
+# be 41 rows at V = 50k: hundreds of matmuls per step, each too thin to fill the chip. 512 MB of fp32 there.
 CHUNK_ELEMENTS = {"cpu": 2**21, "cuda": 2**27}
 
 
