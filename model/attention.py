@@ -14,7 +14,7 @@ Shapes: q (B, H, T, D), k and v (B, Hkv, S, D) with H a multiple of Hkv (grouped
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -37,6 +37,13 @@ def _cached_mask(t: int, window: int, device: torch.device) -> torch.Tensor:
     return sliding_causal_mask(t, window, device)
 
 
+def _once_per_shape(cached, *key):
+    """`cached(*key)` (an lru_cache'd builder) when eager. Inside a compiled module the mask is built in the
+    graph instead: reading a cache that fills during the first step would make dynamo guard on it, and the whole
+    model would compile a second time at the second step (70 s for the 270M preset on an H100)."""
+    return cached.__wrapped__(*key) if torch.compiler.is_compiling() else cached(*key)
+
+
 def reference_attention(q, k, v, scale: float, mask: torch.Tensor | None) -> torch.Tensor:
     groups = q.shape[1] // k.shape[1]
     k = k.repeat_interleave(groups, dim=1)
@@ -47,6 +54,7 @@ def reference_attention(q, k, v, scale: float, mask: torch.Tensor | None) -> tor
     return torch.softmax(scores.float(), dim=-1).to(q.dtype) @ v
 
 
+@cache
 def _flex_block_mask(t: int, window: int | None, device: torch.device):
     from torch.nn.attention.flex_attention import create_block_mask
 
@@ -57,27 +65,20 @@ def _flex_block_mask(t: int, window: int | None, device: torch.device):
     return create_block_mask(visible, B=None, H=None, Q_LEN=t, KV_LEN=t, device=device)
 
 
-_flex_masks: dict[tuple, object] = {}
-_compiled_flex = None
+@lru_cache(maxsize=1)
+def _compiled_flex_attention():
+    from torch.nn.attention.flex_attention import flex_attention
+
+    return torch.compile(flex_attention, dynamic=False)
 
 
 def _flex_attention(q, k, v, scale: float, window: int | None) -> torch.Tensor:
-    global _compiled_flex
     from torch.nn.attention.flex_attention import flex_attention
 
-    t = q.shape[-2]
-    if torch.compiler.is_compiling():
-        # Inside a compiled module, FlexAttention and its block mask are traced into the module's graph. Reading
-        # them from the caches below would make dynamo guard on the caches, which fill during the first step:
-        # the whole model would compile a second time at the second step (70 s for the 270M preset on an H100).
-        return flex_attention(q, k, v, block_mask=_flex_block_mask(t, window, q.device), scale=scale,
-                              enable_gqa=True)
-    if _compiled_flex is None:
-        _compiled_flex = torch.compile(flex_attention, dynamic=False)
-    key = (t, window, q.device)
-    if key not in _flex_masks:
-        _flex_masks[key] = _flex_block_mask(t, window, q.device)
-    return _compiled_flex(q, k, v, block_mask=_flex_masks[key], scale=scale, enable_gqa=True)
+    block_mask = _once_per_shape(_flex_block_mask, q.shape[-2], window, q.device)
+    # inside a compiled module FlexAttention is traced into the module's graph; eager, it runs compiled
+    attend = flex_attention if torch.compiler.is_compiling() else _compiled_flex_attention()
+    return attend(q, k, v, block_mask=block_mask, scale=scale, enable_gqa=True)
 
 
 def causal_attention(q, k, v, scale: float, window: int | None, backend: str = "auto") -> torch.Tensor:
@@ -92,9 +93,7 @@ def causal_attention(q, k, v, scale: float, window: int | None, backend: str = "
         return _flex_attention(q, k, v, scale, window)
     if fits_window:
         return F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale, enable_gqa=True)
-    # compiled, the mask is built in the graph (a cached one would be guarded on, as for flex above)
-    compiling = torch.compiler.is_compiling()
-    mask = sliding_causal_mask(t, window, q.device) if compiling else _cached_mask(t, window, q.device)
+    mask = _once_per_shape(_cached_mask, t, window, q.device)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale, enable_gqa=True)
 
 
