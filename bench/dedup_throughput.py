@@ -53,14 +53,12 @@ def run() -> list[BenchResult]:
     if not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is absent: the dedup benchmark reads the shared corpus")
     with tempfile.TemporaryDirectory() as tmp:
-        config, megabytes = ingest_corpus(tmp)
-        ingest_paths = get_stage("ingest").paths(config)
-        ingested = ingest_paths.output
+        config, ingest_paths, megabytes = ingest_corpus(tmp)
         stage = get_stage("dedup")
         paths = stage.paths(config)
-        phases = stage.build(config, paths, get_stage("ingest").paths(config))  # read the ingest output directly
+        phases = stage.build(config, paths, ingest_paths)  # read the ingest output directly
         ours = sum(time_pipeline(p.steps, paths.logs / p.name, p.tasks or 1) for p in phases)
-        stock = _stock(ingested, Path(tmp) / "stock")
+        stock = _stock(ingest_paths.output, Path(tmp) / "stock")
     print(f"dedup: {megabytes:.1f} MB; ours {ours:.1f}s (exact + MinHash 40x4), stock MinHash 14x8 {stock:.1f}s")
     return [
         BenchResult(

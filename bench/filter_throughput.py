@@ -41,9 +41,7 @@ def run() -> list[BenchResult]:
     if not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is absent: the filter benchmark reads the shared corpus")
     with tempfile.TemporaryDirectory() as tmp:
-        config, megabytes = ingest_corpus(tmp)
-        ingest_paths = get_stage("ingest").paths(config)
-        ingested = ingest_paths.output
+        config, ingest_paths, megabytes = ingest_corpus(tmp)
         stage = get_stage("filter")
         ours, stock = [], []
         for i in range(REPEATS):
@@ -51,7 +49,7 @@ def run() -> list[BenchResult]:
             ours.append(time_pipeline(stage.build(config, paths, ingest_paths), paths.logs))
             shutil.rmtree(paths.root)
             work = Path(tmp) / f"stock{i}"
-            stock.append(time_pipeline(_stock_chain(ingested, work / "out"), work / "logs"))
+            stock.append(time_pipeline(_stock_chain(ingest_paths.output, work / "out"), work / "logs"))
             shutil.rmtree(work)
     print(
         f"filter: {megabytes:.1f} MB in {min(ours):.2f}s; stock LanguageFilter + GopherQualityFilter {min(stock):.2f}s "

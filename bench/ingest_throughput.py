@@ -21,6 +21,7 @@ from bench.results_table import BenchResult
 from pipeline.config import IngestConfig, RunConfig, SourceConfig
 from pipeline.runner import run_stages
 from pipeline.stages import get_stage
+from pipeline.workdir import StagePaths
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 REPEATS = 3
@@ -37,9 +38,9 @@ def time_pipeline(pipeline, logs: Path, tasks: int = 1) -> float:
     return time.perf_counter() - start
 
 
-def ingest_corpus(workdir: str) -> tuple[RunConfig, float]:
+def ingest_corpus(workdir: str) -> tuple[RunConfig, StagePaths, float]:
     """The whole shared corpus through stage 01_ingest in one task under `workdir`: the input of the later stages'
-    benchmarks. Returns the run config and the ingested megabytes (uncompressed)."""
+    benchmarks. Returns the run config, the ingest stage's paths and the ingested megabytes (uncompressed)."""
     config = RunConfig(
         run="bench",
         workdir=workdir,
@@ -48,8 +49,8 @@ def ingest_corpus(workdir: str) -> tuple[RunConfig, float]:
     )
     config.executor.tasks = 1
     run_stages(config, ["ingest"], write_cards=False)
-    output = get_stage("ingest").paths(config).output
-    return config, input_bytes(sorted(output.glob("*.jsonl.gz"))) / 1e6
+    paths = get_stage("ingest").paths(config)
+    return config, paths, input_bytes(sorted(paths.output.glob("*.jsonl.gz"))) / 1e6
 
 
 def run() -> list[BenchResult]:
