@@ -12,10 +12,13 @@ BENCHMARKS = [
     "filter_throughput",
     "dedup_throughput",
     "pii_throughput",
+    "pipeline_scale",
     "tokenizer_encode",
     "model_speed",
     "model_gpu",
     "trainer_speed",
+    "gguf_cpu",
+    "webapp_load",
 ]
 
 

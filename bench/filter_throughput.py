@@ -20,6 +20,7 @@ from datatrove.pipeline.writers import JsonlWriter
 from bench.ingest_throughput import CORPUS, ingest_corpus, time_pipeline
 from bench.results_table import BenchResult
 from pipeline.filter_settings import GopherQualitySettings
+from pipeline.hinglish_model import ensure_detector
 from pipeline.language_id import LocalFT176LID, bundled_lid176
 from pipeline.stages import get_stage
 
@@ -42,6 +43,7 @@ def run() -> list[BenchResult]:
         raise SystemExit(f"{CORPUS} is absent: the filter benchmark reads the shared corpus")
     with tempfile.TemporaryDirectory() as tmp:
         config, ingest_paths, megabytes = ingest_corpus(tmp)
+        ensure_detector(config, ingest_paths)  # the stage's romanised-Hindi detector, as the runner trains it
         stage = get_stage("filter")
         ours, stock = [], []
         for i in range(REPEATS):

@@ -9,8 +9,8 @@ from datatrove.pipeline.formatters import PIIFormatter
 from bench.ingest_throughput import CORPUS
 from bench.results_table import BenchResult
 from bench.timing import best_alternating
+from pipeline.documents import read_documents
 from pipeline.pii import redact
-from tokenizer.documents import iter_documents
 
 REPEATS = 3
 
@@ -18,9 +18,7 @@ REPEATS = 3
 def run() -> list[BenchResult]:
     if not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is absent: the PII benchmark reads the shared corpus")
-    texts = [
-        text for _, text in iter_documents([str(CORPUS / d) for d in ("hi_wiki_or_news", "hi_web_like", "hinglish")])
-    ]
+    texts = [doc.text for doc in read_documents([CORPUS / d for d in ("hi_wiki_or_news", "hi_web_like", "hinglish")])]
     megabytes = sum(len(t.encode()) for t in texts) / 1e6
     stock = PIIFormatter()
     ours_s, stock_s = best_alternating(

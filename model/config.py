@@ -1,8 +1,9 @@
 """Model presets as frozen dataclasses. `gemma3-270m` is the seeds' configuration; `tiny` is for tests."""
-
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+
+from model.errors import ModelInputError
 
 VOCAB_MULTIPLE = 128  # embedding rows padded to this, so matmuls on the LM head stay aligned
 
@@ -39,11 +40,9 @@ class ModelConfig:
             )
             object.__setattr__(self, "layer_types", types)
         if len(self.layer_types) != self.num_layers or set(self.layer_types) - {"sliding", "full"}:
-            raise ValueError(f"layer_types must give 'sliding' or 'full' for each of {self.num_layers} layers")
+            raise ModelInputError(f"layer_types must give 'sliding' or 'full' for each of {self.num_layers} layers")
         if self.num_heads % self.num_kv_heads:
-            raise ValueError(f"num_heads {self.num_heads} is not a multiple of num_kv_heads {self.num_kv_heads}")
-        if self.vocab_size > 2**16:
-            raise ValueError(f"vocab_size {self.vocab_size} > 65,536: token ids would not fit the uint16 shards")
+            raise ModelInputError(f"num_heads {self.num_heads} is not a multiple of num_kv_heads {self.num_kv_heads}")
 
     def with_vocab(self, tokenizer_vocab: int) -> ModelConfig:
         """This preset for a tokenizer of `tokenizer_vocab` pieces (rounded up to a multiple of 128)."""
@@ -86,4 +85,4 @@ def preset(name: str) -> ModelConfig:
     try:
         return PRESETS[name]
     except KeyError:
-        raise KeyError(f"no model preset {name!r}; presets: {', '.join(PRESETS)}") from None
+        raise ModelInputError(f"no model preset {name!r}; presets: {', '.join(PRESETS)}") from None

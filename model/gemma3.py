@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from model.attention import BACKENDS, causal_attention
 from model.config import ModelConfig
+from model.errors import ModelInputError
 from model.loss import fused_linear_cross_entropy
 from model.rms_norm import RMSNorm
 
@@ -128,7 +129,7 @@ class Gemma3ForCausalLM(nn.Module):
 
     def set_attention_backend(self, backend: str) -> None:
         if backend not in BACKENDS:
-            raise ValueError(f"attention backend {backend!r} is not one of {BACKENDS}")
+            raise ModelInputError(f"attention backend {backend!r} is not one of {BACKENDS}")
         for layer in self.model.layers:
             layer.self_attn.backend = backend
 

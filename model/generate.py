@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import torch
 
+from model.errors import ModelInputError
 from model.gemma3 import Gemma3ForCausalLM
 from model.kv_cache import KVCache
 
@@ -79,7 +80,7 @@ def generate(
     top_p: float | None = None,
     repetition_penalty: float = 1.0,
     attention_mask: torch.Tensor | None = None,
-    eos_token_id: int | None = None,
+    eos_token_id: int | list[int] | None = None,
     pad_token_id: int | None = None,
     seed: int | None = None,
     on_token: Callable[[torch.Tensor], None] | None = None,
@@ -89,19 +90,20 @@ def generate(
     """Prompt + generated ids (B, P + n), n ≤ max_new_tokens; finished rows are filled with pad.
 
     `attention_mask` (B, P) marks real prompt tokens (1) in left-padded batches. `on_token(ids (B,))` is
-    called with every new column, for streaming. `vocab_limit`: the tokenizer's size; the rows of the embedding
+    called with every new column, for streaming. `eos_token_id`: one id or several (chat stops at <end_of_turn>
+    and <eos>). `vocab_limit`: the tokenizer's size; the rows of the embedding
     beyond it (padding to a multiple of 128) are never sampled. `compile`: decode through torch.compile, which
     costs seconds to a minute once per model and process, then decodes about 1.6× faster on a CPU.
     """
     config = module.config
-    eos = config.eos_token_id if eos_token_id is None else eos_token_id
+    eos = torch.tensor(config.eos_token_id if eos_token_id is None else eos_token_id, device=input_ids.device)
     pad_id = config.pad_token_id if pad_token_id is None else pad_token_id
     device, (batch, prompt_len) = input_ids.device, input_ids.shape
     mask = torch.ones_like(input_ids) if attention_mask is None else attention_mask.to(device).long()
     if bool((mask[:, 1:] < mask[:, :-1]).any()):
         raise ValueError("attention_mask must be left-padded: zeros, then ones, in every row")
     if temperature < 0 or repetition_penalty <= 0:
-        raise ValueError("temperature must be ≥ 0 and repetition_penalty > 0")
+        raise ModelInputError("temperature must be ≥ 0 and repetition_penalty > 0")
     generator = torch.Generator(device).manual_seed(seed) if seed is not None else None
     dtype = module.lm_head_weight.dtype
     cache = KVCache(config, pad=prompt_len - mask.sum(1), max_columns=prompt_len + max_new_tokens, dtype=dtype)
@@ -123,7 +125,7 @@ def generate(
             on_token(token)
         if repetition_penalty != 1.0:
             seen[torch.arange(batch, device=device), token] = True
-        finished |= token == eos
+        finished |= torch.isin(token, eos)
         if bool(finished.all()) or len(columns) > max_new_tokens:
             break
         logits = _step(module, token[:, None], cache, compiled=compile)

@@ -1,8 +1,9 @@
-"""Hugging Face interop: our model ⇄ a `Gemma3ForCausalLM` directory (config.json + model.safetensors).
+"""The one model format: a Hugging Face `Gemma3ForCausalLM` directory (config.json + model.safetensors, and the
+tokenizer files). The trainer's checkpoints, `export-hf` and every command that reads a model use it.
 
 `to_hf(module, dir)` writes what `transformers.Gemma3ForCausalLM.from_pretrained(dir)` loads with the same
-logits; `from_hf(dir)` builds our model from such a directory (ours, or a Gemma 3 text checkpoint). The
-parameter names are the same under `model.`, so conversion is a rename plus the config.
+logits; `from_hf(dir)` builds our model from such a directory (a checkpoint, an export, or a Gemma 3 text model).
+The parameter names are the same under `model.`, so conversion is a rename plus the config.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import json
 import shutil
 from pathlib import Path
 
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from model.config import ModelConfig
+from model.errors import ModelInputError
 from model.gemma3 import Gemma3ForCausalLM
-from model.weights import write_safetensors
 
 TOKENIZER_FILES = ("tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 
@@ -59,12 +60,13 @@ def hf_config(config: ModelConfig) -> dict:
 
 def config_from_hf(data: dict, source: str) -> ModelConfig:
     if data.get("model_type") not in ("gemma3_text", "gemma3"):
-        raise ValueError(f"{source}: model_type {data.get('model_type')!r} is not a Gemma 3 text model")
+        raise ModelInputError(f"{source}: model_type {data.get('model_type')!r} is not a Gemma 3 text model")
     if data.get("model_type") == "gemma3":
         data = data["text_config"]
     for capped in ("final_logit_softcapping", "attn_logit_softcapping"):
         if data.get(capped) is not None:
-            raise ValueError(f"{source}: {capped}={data[capped]} is not supported (this model has no soft-capping)")
+            raise ModelInputError(
+                f"{source}: {capped}={data[capped]} is not supported (this model has no soft-capping)")
     rope = data.get("rope_parameters") or {}
     layer_types = tuple(t.removesuffix("_attention") for t in data["layer_types"]) if data.get("layer_types") else ()
     return ModelConfig(
@@ -93,11 +95,20 @@ def _first(value):
     return value[0] if isinstance(value, list) else value
 
 
-def to_hf(module: Gemma3ForCausalLM, directory: str | Path, tokenizer_dir: str | Path | None = None) -> Path:
-    """Write `module` as a Hugging Face Gemma 3 text model; copies tokenizer files from `tokenizer_dir`."""
+def write_safetensors(module: Gemma3ForCausalLM, path: Path, state_dict: dict | None = None) -> None:
+    """The state dict (`state_dict` when given: a sharded model's gathered one), whose names are Hugging Face's
+    already; the tied LM head is not stored twice."""
+    state = {name: tensor.detach().contiguous().cpu() for name, tensor in (state_dict or module.state_dict()).items()}
+    save_file(state, str(path), metadata={"format": "pt"})
+
+
+def to_hf(module: Gemma3ForCausalLM, directory: str | Path, tokenizer_dir: str | Path | None = None,
+          state_dict: dict | None = None) -> Path:
+    """Write `module` (or its gathered `state_dict`) as a Hugging Face Gemma 3 text model; copies the tokenizer
+    files from `tokenizer_dir`."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    write_safetensors(module, out / "model.safetensors")
+    write_safetensors(module, out / "model.safetensors", state_dict)
     (out / "config.json").write_text(json.dumps(hf_config(module.config), indent=2))
     generation = {"bos_token_id": module.config.bos_token_id, "eos_token_id": module.config.eos_token_id,
                   "pad_token_id": module.config.pad_token_id}
@@ -113,7 +124,8 @@ def from_hf(directory: str | Path, attention: str = "auto") -> Gemma3ForCausalLM
     source = Path(directory)
     config_file = source / "config.json"
     if not config_file.exists():
-        raise FileNotFoundError(f"{config_file} does not exist: not a Hugging Face model directory")
+        raise FileNotFoundError(f"{config_file} does not exist: {source} is not a checkpoint or Hugging Face model "
+                                f"directory")
     config = config_from_hf(json.loads(config_file.read_text()), str(config_file))
     state = {}
     for shard in sorted(source.glob("*.safetensors")):
@@ -124,7 +136,7 @@ def from_hf(directory: str | Path, attention: str = "auto") -> Gemma3ForCausalLM
     module = Gemma3ForCausalLM(config, attention=attention)
     missing, unexpected = module.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
     if missing or unexpected:
-        raise ValueError(
+        raise ModelInputError(
             f"{source}: weights do not fit the config (missing {missing[:5]}, unexpected {unexpected[:5]})"
         )
     return module

@@ -26,9 +26,12 @@ def _chunk_rows(vocab: int, rows: int, device: str) -> int:
 
 class _FusedLinearCrossEntropy(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, hidden, weight, targets, chunk):
-        # hidden (N, C), weight (V, C), targets (N,): mean negative log-likelihood over targets != IGNORE_INDEX
-        want_hidden, want_weight = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+    def forward(ctx, hidden, weight, targets, chunk, grad_enabled):
+        # hidden (N, C), weight (V, C), targets (N,): mean negative log-likelihood over targets != IGNORE_INDEX.
+        # needs_input_grad follows requires_grad even under no_grad (a tied weight always reports True), so the
+        # caller's grad mode decides too: evaluation must not pay for a (V, C) gradient and two more matmuls.
+        want_hidden = grad_enabled and ctx.needs_input_grad[0]
+        want_weight = grad_enabled and ctx.needs_input_grad[1]
         w = weight.to(hidden.dtype)
         valid = targets != IGNORE_INDEX
         safe_targets = targets.clamp(min=0)
@@ -70,6 +73,7 @@ class _FusedLinearCrossEntropy(torch.autograd.Function):
             (grad_weight * scale).to(ctx.weight_dtype) if grad_weight is not None else None,
             None,
             None,
+            None,
         )
 
 
@@ -87,4 +91,4 @@ def fused_linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, targe
         hidden = hidden.to(torch.get_autocast_dtype(device))
     with torch.autocast(device, enabled=False):
         chunk = _chunk_rows(weight.shape[0], hidden.shape[0], device)
-        return _FusedLinearCrossEntropy.apply(hidden, weight, targets, chunk)
+        return _FusedLinearCrossEntropy.apply(hidden, weight, targets, chunk, torch.is_grad_enabled())

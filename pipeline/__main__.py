@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline.config import RunConfig, load_run_config
 from pipeline.readers import MalformedRecordError
-from pipeline.runner import StageError, finish_stage, run_stages
+from pipeline.runner import StageError, finish_stage, redo_from, run_stages
 from pipeline.sources import SourceUnavailable
 from pipeline.stages import STAGES, get_stage
 from pipeline.typed_config import ConfigError, cli_overrides
@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         if name == "run":
             command.add_argument("--strict", action="store_true", help="stop at the first bad input record")
             command.add_argument("--no-cards", action="store_true", help="skip writing the cards")
+            command.add_argument("--redo-from", metavar="STAGE",
+                                 help="remove this stage's folder and every later one, then run (after a change)")
     romanize = commands.add_parser("romanize", help="Devanagari lines on stdin → romanised Hindi lines on stdout")
     romanize.add_argument("--seed", type=int, help="sample among common spellings (nahi/nahin) with this seed")
     lid = commands.add_parser(
@@ -117,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = _config(args, extra)
         if args.command == "run":
+            if args.redo_from:
+                for removed in redo_from(config, args.redo_from):
+                    print(f"removed {removed}")
             for summary in run_stages(config, args.stage, write_cards=not args.no_cards):
                 added = f" + {summary['documents_added']:,} added" if summary["documents_added"] else ""
                 print(
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             print(config.run_dir)
         else:
             _where(config)
-    except (ConfigError, SourceUnavailable, StageError, MalformedRecordError, KeyError) as err:
+    except (ConfigError, SourceUnavailable, StageError, MalformedRecordError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -13,7 +13,8 @@ import re
 from datatrove.utils.stats import PipelineStats
 
 from pipeline.dedup import NEAR_DUPLICATE
-from pipeline.workdir import StagePaths, iter_records
+from pipeline.documents import read_documents
+from pipeline.workdir import StagePaths
 
 # stats.json lists where set-aside documents came from, this many per filter (all counts are complete).
 MAX_LISTED_PER_FILTER = 1000
@@ -40,10 +41,10 @@ def set_aside_records(paths: StagePaths, per_filter: int = MAX_LISTED_PER_FILTER
     """Where set-aside documents came from (file, line, reason, detail): up to `per_filter` per filter."""
     listed = []
     for folder in sorted(p for root in (paths.rejected, paths.removed) if root.exists() for p in root.glob("*")):
-        for n, record in enumerate(iter_records(folder, per_filter)):
+        for n, doc in enumerate(read_documents([folder], per_filter, missing_ok=True)):
             if n >= per_filter:
                 break
-            meta = record.get("metadata") or {}
+            meta = doc.metadata
             listed.append(
                 {
                     "filter": folder.name,
@@ -52,7 +53,7 @@ def set_aside_records(paths: StagePaths, per_filter: int = MAX_LISTED_PER_FILTER
                     "file": meta.get("file"),
                     "line": meta.get("line"),
                     "detail": meta.get("ingest_error_detail", ""),
-                    "id": record.get("id"),
+                    "id": doc.id,
                 }
             )
     return listed

@@ -17,7 +17,8 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from pipeline.romanize import DEVANAGARI_WORD, romanize
+from pipeline.romanize import romanize
+from pipeline.script import DEVANAGARI_WORD
 
 LEXICON = Path(__file__).parent / "lexicons" / "code_mixing" / "hi_en.tsv"
 

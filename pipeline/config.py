@@ -6,6 +6,7 @@ defaults and of the type checks.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pipeline.dedup import DedupConfig
 from pipeline.filter_settings import FilterConfig
 from pipeline.hinglish_augment import HinglishConfig
 from pipeline.typed_config import ConfigError, load_config
+from tokenizer.config import ShardLayout
 
 SourceKind = Literal["jsonl", "parquet", "text", "hf"]
 
@@ -91,11 +93,20 @@ class IngestConfig:
 
 
 @dataclass
+class TokenizeConfig(ShardLayout):
+    """Stage 06_tokenize: the shard layout (tokenizer/config.py) and the SentencePiece model that encodes."""
+
+    tokenizer: str = ""  # tokenizer.model; `make shards` passes the one `make tokenizer` trained
+    threads: int = 1  # per task: the executor's tasks are the parallelism
+
+
+@dataclass
 class StagesConfig:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     filter: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     hinglish: HinglishConfig = field(default_factory=HinglishConfig)
+    tokenize: TokenizeConfig = field(default_factory=TokenizeConfig)
 
 
 @dataclass
@@ -151,6 +162,13 @@ def kind_of_file(name: str) -> SourceKind | None:
     return None
 
 
+def _run_name(prefix: str, sources: list[SourceConfig]) -> str:
+    """`<config run>-<source names>-<hash of their absolute paths>`: two folders that share a name (a/input and
+    b/input) get their own run folder and cards."""
+    paths = "\n".join(str(Path(s.path).resolve()) for s in sources)
+    return f"{prefix}-" + "-".join(s.name for s in sources)[:80] + "-" + hashlib.sha1(paths.encode()).hexdigest()[:6]
+
+
 def load_run_config(
     path: str | None,
     overrides: list[str] | None = None,
@@ -163,7 +181,7 @@ def load_run_config(
     config = load_config(RunConfig, path, overrides)
     if inputs:
         config.sources = local_sources(inputs)
-        config.run = run or f"{config.run}-" + "-".join(s.name for s in config.sources)[:80]
+        config.run = run or _run_name(config.run, config.sources)
     elif run:
         config.run = run
     if workdir:

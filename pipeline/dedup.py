@@ -4,7 +4,9 @@ four MinHash stages on word 5-grams, with a normaliser that keeps Devanagari's c
 datatrove's default MinHash normalisation decomposes the text (NFD) and drops every combining mark (Mn), so में
 becomes म, हैं becomes ह and कि becomes क: different texts would share shingles. `HINDI_TEXT_NORM` keeps them
 (and so keeps matras, halant, nukta, anusvara and candrabindu), and still lower-cases, drops punctuation and
-maps numbers to 0, so that a copy with other numbers or punctuation still matches.
+maps numbers to 0, so that a copy with other numbers or punctuation still matches as a near duplicate.
+An exact duplicate is the same text up to case, whitespace and punctuation (`EXACT_TEXT_NORM` keeps numbers):
+year pages "1278 ईसा पूर्व …" and "1905 ईसा पूर्व …" differ, and MinHash decides whether they are near duplicates.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import TextNormConfig, simplify_text
 
-HINDI_TEXT_NORM = TextNormConfig(norm_unicode_diacritics=False)
+HINDI_TEXT_NORM = TextNormConfig(norm_unicode_diacritics=False)  # MinHash's: numbers become 0
+EXACT_TEXT_NORM = TextNormConfig(norm_unicode_diacritics=False, norm_numbers=False)
 NEAR_DUPLICATE = "near_duplicate"  # the reason MinHash-removed documents carry
 
 
@@ -64,16 +67,17 @@ def catch_probability(similarity: float, buckets: int, hashes_per_bucket: int) -
 _DANDAS = str.maketrans("।॥", "  ")  # not in datatrove's punctuation list
 
 
-def normalised_text(text: str) -> str:
-    return simplify_text(text.translate(_DANDAS), HINDI_TEXT_NORM)
+def normalised_text(text: str, config: TextNormConfig = HINDI_TEXT_NORM) -> str:
+    return simplify_text(text.translate(_DANDAS), config)
 
 
-def normalised_hash(text: str) -> str:
-    return hashlib.sha1(normalised_text(text).encode()).hexdigest()
+def exact_hash(text: str) -> str:
+    """The key of exact duplicates: the text up to case, whitespace and punctuation (numbers count)."""
+    return hashlib.sha1(normalised_text(text, EXACT_TEXT_NORM).encode()).hexdigest()
 
 
 class ExactHashes(PipelineStep):
-    """Writes (hash of the normalised text, id) of every document, one file per task."""
+    """Writes (`exact_hash`, id) of every document, one file per task."""
 
     type = "🫂 - DEDUP"
     name = "#️⃣ exact hashes"
@@ -86,7 +90,7 @@ class ExactHashes(PipelineStep):
         with get_datafolder(self.folder).open(f"{rank:05d}.jsonl", "wt") as out:
             for doc in data:
                 self.stat_update("documents")
-                out.write(json.dumps({"hash": normalised_hash(doc.text), "id": doc.id}) + "\n")
+                out.write(json.dumps({"hash": exact_hash(doc.text), "id": doc.id}) + "\n")
         yield from ()
 
 

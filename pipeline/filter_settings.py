@@ -20,12 +20,61 @@ class LanguageSettings:
     # Share of Devanagari among Devanagari + Latin letters. A Hindi article with English names is > 0.8; a
     # LibreOffice help page with Hindi menu labels is < 0.3 even where lid.176 says "hi".
     min_devanagari_share: float = 0.5
-    # The romanised-Hindi detector `make hinglish-lid` trains (work/hinglish_lid/model.bin); "" sets Latin-script
-    # text aside as not_hindi, since lid.176 has no label for it.
-    hinglish_model: str = ""
+    # The romanised-Hindi detector (pipeline/hinglish_model.py): "auto" is <workdir>/hinglish_lid/model.bin,
+    # trained by the chain when missing; or a model path (`make hinglish-lid` trains one); "none" sets every
+    # Latin-script document aside as not_hindi, since lid.176 has no label for romanised Hindi.
+    hinglish_model: str = "auto"
+    # What "auto" trains on when this folder exists (its hi_wiki_or_news, english, hinglish parts); else on the
+    # run's own ingested documents.
+    hinglish_corpus: str = "../shared/corpus"
+    # Code-mixed Hindi under min_devanagari_share (language_id.code_mixed): the share of Latin letters on lines
+    # with two or more Devanagari words. libreoffice_help_hi's 790 partly translated pages: all under 0.3;
+    # code-mixed chats and tweets: near 1.
+    min_code_mixed_latin_on_hindi_lines: float = 0.6
+    # ... when its Devanagari share is below this: a code-mixed chat line has 40% or more of its letters in Latin;
+    # Hindi articles with English names are above 0.8 (3 of hi_wiki_or_news's 5,557 documents fall under 0.6 and
+    # are code-mixed, 12 of hi_wikipedia's 13,960).
+    max_code_mixed_devanagari_share: float = 0.6
+    # ... and the share of those Devanagari words that are Hindi function words (a Hindi sentence has many).
+    min_code_mixed_function_words: float = 0.2
+    code_mixed_function_words: list[str] = field(default_factory=lambda: (
+        "के में है की और से का को एक हैं पर नहीं यह ये वह वो मैं मुझे हम तुम आप था थी थे भी तो ही कि क्या "
+        "बहुत लेकिन अब जो कर रहा रही रहे गया गई हो हूँ").split())
     # P(hi_Latn) to keep a Latin-script document; None takes the threshold `hinglish-lid` chose by F1 on its
     # tune split (report.json beside the model; 0.5 if there is none).
     min_hinglish_score: float | None = None
+
+
+@dataclass
+class LineCleaningSettings:
+    """pipeline/line_cleaning.py: lines of Hindi documents that are not Hindi prose go before the document
+    decisions. Measured on ../shared/corpus/hi_wikipedia (tests/test_wikipedia.py)."""
+
+    # A line of Hindi prose has this many words, a sentence end and mostly Devanagari letters; it always stays.
+    min_prose_words: int = 5
+    # Lines are removed only from Hindi documents: more Devanagari than Latin letters, or Hindi prose lines
+    # holding this share of the letters (an article under an English infobox). hi_wikipedia: 13,338 of 13,960
+    # articles reach 0.25; libreoffice_help_hi: 21 of 2,560 pages (partly translated), and their English
+    # sentences stay (max_english_prose_ratio).
+    min_prose_share: float = 0.25
+    # English sentences go only where they are at most this share of the Hindi prose's letters: a Hindi article
+    # with an English template line or paragraph, not a partly translated help page (half English prose).
+    max_english_prose_ratio: float = 1 / 3
+    # A line of at most this many words or characters and no sentence end is a caption, a heading, a numbered
+    # list item or conversion debris (ऽ). 30 characters is FineWeb's short line: left in, a few such lines set
+    # whole articles aside for short_line_ratio. A news headline of 30 characters or less goes too.
+    max_fragment_words: int = 2
+    max_fragment_chars: int = 30
+    # "क | ख | ग" and "क · ख · ग": a navigation list has this many items of at most this many words on average.
+    min_navigation_items: int = 3
+    max_navigation_item_words: float = 4.0
+    # A comma-separated list needs more items and no function word at all: a news headline lists places too
+    # ("बालाजी, महाकालेश्वर, ओंकारेश्वर, रामेश्वरम मंदिर बंद").
+    min_comma_list_items: int = 6
+    # "क्षेत्रफल - 2,277 वर्ग कि॰मी॰": a key, a dash, colon or equals sign and a value of at most this many words
+    # (or of no Devanagari: coordinates), no sentence end and no Hindi function word (a headline "गुजरात: आज 256
+    # नए मामले मिले" keeps its place).
+    max_key_value_words: int = 4
 
 
 @dataclass
@@ -105,6 +154,7 @@ class ToxicitySettings:
 class FilterConfig:
     """Stage 02_filter: Hindi (and Hinglish) language ID, legacy-font mojibake, quality, repetition, toxicity."""
 
+    lines: LineCleaningSettings = field(default_factory=LineCleaningSettings)
     language: LanguageSettings = field(default_factory=LanguageSettings)
     mojibake: MojibakeSettings = field(default_factory=MojibakeSettings)
     gopher_quality: GopherQualitySettings = field(default_factory=GopherQualitySettings)

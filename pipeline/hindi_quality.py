@@ -1,8 +1,9 @@
 """datatrove's Gopher and FineWeb quality filters with Hindi settings, and light checks for romanised Hindi.
 
 The datatrove filters run on `hi_Deva` documents with language code `hin_Deva` (indic-nlp's word tokenizer;
-the code `hi` would load a Stanza Kurmanji tokenizer). Romanised Hindi (`hi_Latn`) passes them untouched and
-meets `HinglishQualityFilter` instead: its stop words, word lengths and line shapes are not Devanagari Hindi's.
+the code `hi` would load a Stanza Kurmanji tokenizer). Romanised and code-mixed Hindi (`hi_Latn`, `hi_mixed`) pass
+them untouched and meet `HinglishQualityFilter` instead: their stop words, word lengths and line shapes are not
+Devanagari Hindi's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pipeline.filter_settings import (
     HinglishQualitySettings,
     RepetitionSettings,
 )
-from pipeline.language_id import HINDI_DEVANAGARI, HINDI_LATIN
+from pipeline.language_id import HINDI_DEVANAGARI, HINGLISH
 
 DATATROVE_HINDI = "hin_Deva"
 
@@ -103,7 +104,7 @@ class HindiRepetition(_DevanagariOnly, GopherRepetitionFilter):
 
 
 class HinglishQualityFilter(BaseFilter):
-    """Romanised Hindi: enough words, and not one line repeated over and over."""
+    """Romanised and code-mixed Hindi: enough words, and not one line repeated over and over."""
 
     name = "🔤 Hinglish quality"
 
@@ -112,7 +113,7 @@ class HinglishQualityFilter(BaseFilter):
         self.settings = settings
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        if doc.metadata.get("language") != HINDI_LATIN:
+        if doc.metadata.get("language") not in HINGLISH:
             return True
         if len(doc.text.split()) < self.settings.min_words:
             return False, "too_few_words"

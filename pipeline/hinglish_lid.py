@@ -22,9 +22,10 @@ from pathlib import Path
 from datatrove.data import Document
 from tqdm import tqdm
 
-from pipeline.language_id import LocalFT176LID, bundled_lid176, devanagari_share
+from pipeline.documents import read_documents
+from pipeline.language_id import LocalFT176LID, bundled_lid176
 from pipeline.romanize import romanize
-from tokenizer.documents import iter_documents
+from pipeline.script import devanagari_share
 
 LABELS = ("hi_Deva", "hi_Latn", "en", "other")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -94,15 +95,15 @@ def collect(devanagari: list[Path], english: list[Path], hinglish: list[Path], m
     lid = LocalFT176LID(bundled_lid176(), languages=["en"])
     for label, paths in (("hi_Deva", devanagari), ("en", english), ("hi_Latn", hinglish), (None, mixed)):
         for path in paths:
-            for doc_id, text in iter_documents([str(path)]):
-                if label == "hi_Deva" and devanagari_share(text) < 0.5:
+            for doc in read_documents([path]):
+                if label == "hi_Deva" and devanagari_share(doc.text) < 0.5:
                     continue  # a Devanagari file's English page is not a Devanagari example
                 if label is None:
-                    label_here = _mixed_label(text, lid)
+                    label_here = _mixed_label(doc.text, lid)
                     if label_here:
-                        data.add(label_here, doc_id, text)
+                        data.add(label_here, doc.id, doc.text)
                 else:
-                    data.add(label, doc_id, text)
+                    data.add(label, doc.id, doc.text)
     return data
 
 

@@ -3,16 +3,19 @@ project's own classifier (lid.176 has no label for it).
 
 Decision, per document:
 1. Devanagari share = Devanagari letters / (Devanagari + Latin letters).
-2. Share ≥ min_devanagari_share: kept as `hi_Deva` when lid.176's P(hi) ≥ min_hindi_score, else set aside as
+2. Code-mixed Hindi (Hindi sentences with English words in Latin letters, "मुझे यह decision पसंद नहीं आया"), with a
+   share under max_code_mixed_devanagari_share, is kept as `hi_mixed`: most of its Latin letters stand on lines
+   that also hold Devanagari words, and those words include Hindi function words. A partly translated English
+   page has its Latin text on lines of its own.
+3. Share ≥ min_devanagari_share: kept as `hi_Deva` when lid.176's P(hi) ≥ min_hindi_score, else set aside as
    `low_hindi_score` (Marathi, Nepali, Sanskrit, number tables).
-3. Otherwise the romanised-Hindi classifier, when configured, keeps `hi_Latn` text; the rest is set aside as
-   `mostly_latin_script` (a page with some Devanagari, such as English help with Hindi menu labels) or
-   `not_hindi`.
+4. Otherwise the romanised-Hindi detector (pipeline/hinglish_model.py), unless the run has none, keeps `hi_Latn`
+   text; the rest is set aside as `mostly_latin_script` (a page with some Devanagari, such as English help with
+   Hindi menu labels) or `not_hindi`.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from datatrove.data import Document
@@ -21,18 +24,27 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.lid import FT176LID
 
 from pipeline.filter_settings import LanguageSettings
+from pipeline.script import DEVANAGARI_RUN, LATIN_LETTER, devanagari_share
 
-HINDI_DEVANAGARI, HINDI_LATIN = "hi_Deva", "hi_Latn"
-_DEVANAGARI_LETTER = re.compile(r"[\u0904-\u0939\u093d\u0950\u0958-\u0961\u0972-\u097f]")
-_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+HINDI_DEVANAGARI, HINDI_LATIN, HINDI_CODE_MIXED = "hi_Deva", "hi_Latn", "hi_mixed"
+HINGLISH = (HINDI_LATIN, HINDI_CODE_MIXED)  # what the Devanagari quality filters leave to the Hinglish one
 # Below this Devanagari share a page is Latin text; above it (and below min_devanagari_share) it is mixed.
 _SOME_DEVANAGARI = 0.05
 
 
-def devanagari_share(text: str) -> float:
-    devanagari = len(_DEVANAGARI_LETTER.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
-    return devanagari / (devanagari + latin) if devanagari + latin else 0.0
+def code_mixed(text: str, settings: LanguageSettings) -> bool:
+    """Hindi sentences carrying English words: the Latin letters sit on lines with Devanagari words (on
+    libreoffice_help_hi's partly translated pages under 30% do, in code-mixed chats all), and the Devanagari
+    words are Hindi (function words among them), not Marathi or Nepali."""
+    latin = on_hindi_lines = 0
+    for line in text.splitlines():
+        letters = len(LATIN_LETTER.findall(line))
+        latin += letters
+        on_hindi_lines += letters if len(DEVANAGARI_RUN.findall(line)) >= 2 else 0
+    words = DEVANAGARI_RUN.findall(text)
+    function = sum(word in settings.code_mixed_function_words for word in words)
+    return (latin > 0 and on_hindi_lines / latin >= settings.min_code_mixed_latin_on_hindi_lines
+            and len(words) >= 3 and function / len(words) >= settings.min_code_mixed_function_words)
 
 
 def bundled_lid176() -> Path:
@@ -69,15 +81,16 @@ class HindiLanguageFilter(BaseFilter):
 
     name = "🌍 Hindi language ID"
 
-    def __init__(self, settings: LanguageSettings, exclusion_writer: DiskWriter | None = None):
+    def __init__(self, settings: LanguageSettings, hinglish_model: Path | None,
+                 exclusion_writer: DiskWriter | None = None):
         super().__init__(exclusion_writer)
         self.settings = settings
         self.lid = LocalFT176LID(settings.lid_model or bundled_lid176(), languages=["hi"])
         self.hinglish = None
-        if settings.hinglish_model:
+        if hinglish_model is not None:
             from pipeline.hinglish_lid import HinglishLID
 
-            self.hinglish = HinglishLID(settings.hinglish_model)
+            self.hinglish = HinglishLID(hinglish_model)
             chosen = settings.min_hinglish_score
             self.min_hinglish_score = self.hinglish.tuned_threshold if chosen is None else chosen
 
@@ -90,6 +103,11 @@ class HindiLanguageFilter(BaseFilter):
             lid176_score=round(top_score, 4),
             lid176_hi_score=round(hindi["hi"], 4),
         )
+        if _SOME_DEVANAGARI <= share < self.settings.max_code_mixed_devanagari_share and code_mixed(
+            doc.text, self.settings
+        ):
+            doc.metadata["language"] = HINDI_CODE_MIXED
+            return True
         if share >= self.settings.min_devanagari_share:
             if hindi["hi"] >= self.settings.min_hindi_score:
                 doc.metadata["language"] = HINDI_DEVANAGARI

@@ -37,6 +37,8 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from indicnlp.normalize.indic_normalize import DevanagariNormalizer
 
+from pipeline.script import DEVANAGARI_DIGITS_TO_ASCII
+
 HALANT = "\u094d"
 ZWNJ, ZWJ = "\u200c", "\u200d"
 DEVANAGARI_CONSONANT = "[\u0915-\u0939\u0958-\u095f\u0978-\u097f]"
@@ -55,7 +57,6 @@ _OTHER_SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _SPACE_RUNS = re.compile(" {2,}")
 _EDGE_SPACES = re.compile(r" +\n *|\n +")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-DEVANAGARI_DIGITS_TO_ASCII = str.maketrans("०१२३४५६७८९", "0123456789")
 
 # Characters indic-nlp would rewrite outside Devanagari, mapped to private-use stand-ins around its call.
 _SHIELDED = "\"'„“”‚‘’´–—…|:" + ZWNJ + ZWJ + "\u00a0"

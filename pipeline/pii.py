@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from pipeline.normalize import DEVANAGARI_DIGITS_TO_ASCII
+from pipeline.script import DEVANAGARI_DIGITS_TO_ASCII
 
 D = "[0-9०-९]"  # one digit in either script
 _NO_DIGIT_BEFORE, _NO_DIGIT_AFTER = "(?<![0-9०-९])", "(?![0-9०-९])"

@@ -20,18 +20,16 @@ variants (nahi/nahin, mein/me, ph/f), since real Hinglish varies.
 from __future__ import annotations
 
 import random
-import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from pipeline.normalize import DEVANAGARI_DIGITS_TO_ASCII
+from pipeline.script import DEVANAGARI_DIGITS_TO_ASCII, DEVANAGARI_WORD
 
 DATA = Path(__file__).parent / "lexicons" / "romanization"
 HALANT, NUKTA, ANUSVARA, CANDRABINDU, VISARGA = "\u094d", "\u093c", "\u0902", "\u0901", "\u0903"
 LABIALS = set("पफबभम")
-DEVANAGARI_WORD = re.compile(r"[\u0900-\u0963\u0971-\u097f]+")
 _PUNCTUATION = str.maketrans({"।": ".", "॥": "."})
 
 

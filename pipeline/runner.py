@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 from datatrove.executor.base import PipelineExecutor
@@ -11,7 +13,9 @@ from datatrove.executor.base import PipelineExecutor
 from pipeline.accounting import write_stage_stats
 from pipeline.config import RunConfig
 from pipeline.executors import build_executor
+from pipeline.hinglish_model import detector_identity, ensure_detector
 from pipeline.stages import STAGES, Phase, Stage, get_stage, previous_stage
+from pipeline.stages.tokenize import tokenizer_identity
 
 
 class StageError(RuntimeError):
@@ -19,40 +23,82 @@ class StageError(RuntimeError):
 
 
 def fingerprint(config: RunConfig, stage: Stage) -> dict:
-    """What decides a stage's output. Completion markers are only valid for the same fingerprint."""
+    """What decides a stage's output: its settings, task count and input. The input of a later stage is the
+    previous stage's fingerprint (as a digest), so a change anywhere upstream changes every stage after it.
+    Completion markers are only valid for the same fingerprint."""
     previous = previous_stage(stage)
     settings = getattr(config.stages, stage.name, None)
-    return {
+    made_from = {
         "stage": stage.folder,
         "inputs": [dataclasses.asdict(s) for s in config.sources]
         if previous is None
-        else str(previous.paths(config).output),
+        else {"stage": previous.folder, "fingerprint": _digest(fingerprint(config, previous))},
         "settings": dataclasses.asdict(settings) if settings is not None else {},
         "tasks": config.executor.tasks,
     }
+    if stage.name == "filter":
+        made_from["hinglish_detector"] = detector_identity(config)
+    if stage.name == "tokenize":
+        made_from["tokenizer_sha256"] = tokenizer_identity(config)
+    return json.loads(json.dumps(made_from))  # as stored: mapping keys become strings
 
 
-def check_fingerprint(config: RunConfig, stage: Stage) -> None:
-    paths = stage.paths(config)
-    wanted = json.loads(json.dumps(fingerprint(config, stage)))  # as stored: mapping keys become strings
-    if paths.fingerprint.exists():
-        found = json.loads(paths.fingerprint.read_text())
-        if found != wanted:
-            differs = sorted(k for k in wanted if wanted[k] != found.get(k))
-            raise StageError(
-                f"{paths.root} was made with other {', '.join(differs)} than this run asks for; finished "
-                "tasks would be skipped and the output would mix both. Delete that folder, or pass "
-                "--run NAME or --workdir DIR to write elsewhere."
-            )
+def _digest(made_from: dict) -> str:
+    return hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def stale_stages(config: RunConfig) -> list[Stage]:
+    """Stage folders made from something else than this config asks for (their settings, task count, input or
+    an upstream stage changed), and every stage folder after the first of them."""
+    for index, stage in enumerate(STAGES):
+        if not runnable(config, stage):
+            continue
+        stored = stage.paths(config).fingerprint
+        if stored.exists() and json.loads(stored.read_text()) != fingerprint(config, stage):
+            return [s for s in STAGES[index:] if s.paths(config).root.exists()]
+    return []
+
+
+def refuse_stale(config: RunConfig) -> None:
+    stale = stale_stages(config)
+    if not stale:
         return
-    paths.root.mkdir(parents=True, exist_ok=True)
-    paths.fingerprint.write_text(json.dumps(wanted, ensure_ascii=False, indent=2))
+    first = stale[0]
+    stored = json.loads(first.paths(config).fingerprint.read_text())
+    wanted = fingerprint(config, first)
+    differs = sorted(k for k in wanted.keys() | stored.keys() if wanted.get(k) != stored.get(k))
+    raise StageError(
+        f"{first.paths(config).root} was made with other {', '.join(differs)} than this run asks for, so it and "
+        f"what was made from it are stale: {', '.join(s.folder for s in stale)}. Remove them "
+        f"(rm -r {' '.join(str(s.paths(config).root) for s in stale)}) or run again with --redo-from "
+        f"{first.name}; or pass --run NAME or --workdir DIR to write elsewhere."
+    )
+
+
+def redo_from(config: RunConfig, name: str) -> list[str]:
+    """Remove the folders of stage `name` and of every stage after it; returns what was removed."""
+    first = get_stage(name)
+    removed = [s.paths(config).root for s in STAGES if s.number >= first.number and s.paths(config).root.exists()]
+    for root in removed:
+        shutil.rmtree(root)
+    return [str(root) for root in removed]
+
+
+def _record_fingerprint(config: RunConfig, stage: Stage) -> None:
+    paths = stage.paths(config)
+    if not paths.fingerprint.exists():
+        paths.root.mkdir(parents=True, exist_ok=True)
+        paths.fingerprint.write_text(json.dumps(fingerprint(config, stage), ensure_ascii=False, indent=2))
 
 
 def run_stages(config: RunConfig, names: list[str] | None = None, write_cards: bool = True) -> list[dict]:
     """Run the named stages (all, in order, by default); returns each finished stage's summary."""
-    stages = [get_stage(n) for n in names] if names else STAGES
+    stages = [get_stage(n) for n in names] if names else [s for s in STAGES if runnable(config, s)]
+    if not names and len(stages) < len(STAGES):
+        print(f"not run: {', '.join(s.folder for s in STAGES if s not in stages)} (no stages.tokenize.tokenizer; "
+              f"`make tokenizer shards` trains one and runs the stage)")
     stages.sort(key=lambda s: s.number)
+    refuse_stale(config)
     if config.executor.kind == "ray":
         _ensure_ray(config)
     summaries, executor = [], None
@@ -65,6 +111,12 @@ def run_stages(config: RunConfig, names: list[str] | None = None, write_cards: b
     return summaries
 
 
+def runnable(config: RunConfig, stage: Stage) -> bool:
+    """Whether this config can run the stage: the tokenize stage needs a tokenizer, which is trained on the
+    stages before it."""
+    return stage.name != "tokenize" or bool(config.stages.tokenize.tokenizer)
+
+
 def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None) -> PipelineExecutor | None:
     """Runs the stage's tasks; None when the previous stage finished but kept nothing (there is nothing to read,
     and the stage's books are all zeros)."""
@@ -74,13 +126,15 @@ def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None
         if not any(Path(previous.paths(config).output).glob("*")):
             if previous.paths(config).stats.exists():
                 print(f"{stage.folder}: {previous.folder} kept no documents, so there is nothing to do")
-                check_fingerprint(config, stage)
+                _record_fingerprint(config, stage)
                 return None
             raise StageError(
                 f"{stage.folder} reads {previous.paths(config).output}, which is empty: run "
                 f"`--stage {previous.name}` first"
             )
-    check_fingerprint(config, stage)
+    if stage.name == "filter":  # the detector is an input of the stage: there before its fingerprint is recorded
+        ensure_detector(config, previous.paths(config))
+    _record_fingerprint(config, stage)
     built = stage.build(config, paths, previous.paths(config) if previous else None)
     phases = built if built and isinstance(built[0], Phase) else [Phase("main", built)]
     slurm, executor = config.executor.kind == "slurm", depends
@@ -100,6 +154,8 @@ def finish_stage(config: RunConfig, stage: Stage, write_cards: bool = True) -> d
     """Books (stats.json) and card for a stage whose tasks have run; refuses books that do not balance."""
     paths = stage.paths(config)
     summary = write_stage_stats(paths, config.executor.tasks)
+    if stage.finish is not None and summary["tasks_completed"] == summary["tasks"]:
+        stage.finish(config, paths)
     if write_cards:
         from pipeline.cards import write_stage_card
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import orjson
 
 
 @dataclass(frozen=True)
@@ -31,6 +27,11 @@ class StagePaths:
         return self.rejected / filter_name
 
     @property
+    def tasks(self) -> Path:
+        """Per-task records of a stage whose tasks' outputs are merged after them (06_tokenize's shards)."""
+        return self.root / "tasks"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 
@@ -47,16 +48,3 @@ class StagePaths:
 
 def stage_paths(run_dir: Path, folder: str) -> StagePaths:
     return StagePaths(Path(run_dir) / folder)
-
-
-def iter_records(folder: Path, limit: int) -> Iterator[dict]:
-    """Records of a stage folder's JSONL files; about `limit` in all, the first ones of every file."""
-    files = sorted(Path(folder).rglob("*.jsonl*")) if Path(folder).exists() else []
-    per_file = max(1, limit // max(1, len(files)))
-    for path in files:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            for n, line in enumerate(f):
-                if n >= per_file:
-                    break
-                yield orjson.loads(line)

@@ -40,5 +40,25 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 @pytest.fixture
 def run_args(tmp_path):
-    """Common CLI arguments that keep a test's work and cards inside its tmp_path."""
-    return ["--workdir", str(tmp_path / "work"), "--set", f"cards_dir={tmp_path / 'cards'}"]
+    """Common CLI arguments that keep a test's work and cards inside its tmp_path. No romanised-Hindi detector
+    (training one takes ~15 s): the tests that need one name it."""
+    return ["--workdir", str(tmp_path / "work"), "--set", f"cards_dir={tmp_path / 'cards'}",
+            "--set", "stages.filter.language.hinglish_model=none"]
+
+
+@pytest.fixture(scope="session")
+def repeated_text_run(tmp_path_factory):
+    """A tiny model trained on one repeated Hindi paragraph (tests/evaluation_helpers.py), shared by the
+    evaluation, lm-eval and report tests: one training for all of them."""
+    from tests.evaluation_helpers import train_repeated_text
+
+    return train_repeated_text(tmp_path_factory.mktemp("repeated"))
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """The web app's server over a tiny trained checkpoint and the sample's pipeline run (tests/webapp_helpers.py),
+    shared by tests/test_webapp.py and tests/test_webapp_pages.py: one server for both."""
+    from tests.webapp_helpers import serve
+
+    yield from serve(tmp_path_factory)

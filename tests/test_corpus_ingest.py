@@ -29,13 +29,14 @@ def test_ingest_of_the_web_like_corpus_balances_and_writes_its_card(tmp_path):
         check=True,
         capture_output=True,
     )
-    stage = tmp_path / "w" / "local-hi_web_like" / "01_ingest"
+    (run_dir,) = (tmp_path / "w").glob("local-hi_web_like-*")  # named after the input, with a hash of its path
+    stage = run_dir / "01_ingest"
     stats = json.loads((stage / "stats.json").read_text())
     records = sum(1 for path in corpus.rglob("*.jsonl*") for _ in _lines(path))
     assert stats["documents_in"] == records
     assert stats["documents_in"] == stats["documents_out"] + stats["documents_set_aside"]
     assert len(read_jsonl_folder(stage / "output")) == stats["documents_out"]
-    card = tmp_path / "cards" / "local-hi_web_like"
+    card = tmp_path / "cards" / run_dir.name
     assert "holds exactly" in (card / "01_ingest.md").read_text()
     assert len(list(card.glob("01_ingest_*.png"))) == 3
 

@@ -9,8 +9,14 @@ import pytest
 from datatrove.utils.text import TextNormConfig, simplify_text
 
 from pipeline.__main__ import main
-from pipeline.dedup import HINDI_TEXT_NORM, DedupConfig, catch_probability, normalised_text
+from pipeline.dedup import HINDI_TEXT_NORM, DedupConfig, catch_probability, exact_hash, normalised_text
 from tests.conftest import SAMPLE_CONFIG, corpus_path, read_jsonl_folder, write_jsonl
+
+YEAR_PAGE = ("{year} ईसा पूर्व ग्रेगोरी कैलेंडर का एक वर्ष है। इस वर्ष की घटनाओं के बारे में बहुत कम जानकारी मिलती है, "
+             "क्योंकि उस समय के लिखित अभिलेख कम बचे हैं। इतिहासकार इस वर्ष को {year} ईसा पूर्व के दशक में गिनते हैं और "
+             "इसके आसपास के वर्षों की घटनाओं से इसका समय तय करते हैं। इस वर्ष के जन्म और निधन की सूचियाँ अधूरी हैं।\n"
+             "इस वर्ष के बारे में जो जानकारी है, वह बाद के लेखकों के ग्रंथों से मिलती है, जिन्होंने पुराने अभिलेखों के आधार "
+             "पर लिखा। इन ग्रंथों में वर्षों की गिनती अलग अलग ढंग से की गई है, इसलिए एक ही घटना के कई वर्ष मिलते हैं।")
 
 
 def test_normaliser_keeps_the_marks_datatrove_strips():
@@ -18,6 +24,36 @@ def test_normaliser_keeps_the_marks_datatrove_strips():
     assert simplify_text(a, TextNormConfig()) == simplify_text(b, TextNormConfig())  # datatrove's default merges
     assert simplify_text(a, HINDI_TEXT_NORM) != simplify_text(b, HINDI_TEXT_NORM)
     assert normalised_text("कुल 152 मामले।") == normalised_text("कुल 98, मामले")
+
+
+def test_exact_means_same_text_up_to_case_whitespace_and_punctuation():
+    page = YEAR_PAGE.format(year=1278)
+    assert exact_hash(page) == exact_hash(page.upper().replace("।", " ").replace(",", "") + "\n\n")
+    assert exact_hash(page) != exact_hash(YEAR_PAGE.format(year=1905))
+    assert normalised_text(page) == normalised_text(YEAR_PAGE.format(year=1905))  # MinHash's view: the same
+
+
+def test_pages_differing_in_numbers_are_near_not_exact_duplicates(run_args, tmp_path):
+    pages = [{"id": "y1278", "text": YEAR_PAGE.format(year=1278)},
+             {"id": "y1905", "text": YEAR_PAGE.format(year=1905)},
+             {"id": "y1278-copy", "text": YEAR_PAGE.format(year=1278).replace("।", "। ").replace(",", " ,")}]
+    write_jsonl(tmp_path / "in" / "years.jsonl", pages)
+    args = ["run", "configs/local.yaml", "--input", str(tmp_path / "in"), *run_args, "--set", "executor.tasks=1",
+            "--stage", "ingest", "--stage", "filter", "--stage", "dedup"]
+    assert main(args) == 0
+    stage = next((tmp_path / "work").glob("local-*")) / "03_dedup"
+
+    def originals(folder):
+        return {r["metadata"]["original_id"]: r["metadata"] for r in read_jsonl_folder(stage / folder)}
+
+    exact, near, kept = originals("removed/exact"), originals("removed/near"), originals("output")
+    assert list(exact) == ["y1278-copy"] and list(near) == ["y1905"] and list(kept) == ["y1278"]
+    assert near["y1905"]["filter_reason"] == "near_duplicate"
+    card = json.loads((tmp_path / "cards" / stage.parent.name / "03_dedup.json").read_text())
+    [cluster] = card["largest_clusters"]
+    assert (cluster["size"], cluster["exact_copies"], cluster["near_duplicates"]) == (3, 1, 1)
+    assert cluster["kept"].startswith("1278 ईसा पूर्व") and cluster["removed_example"]
+    assert "Largest clusters" in (tmp_path / "cards" / stage.parent.name / "03_dedup.md").read_text()
 
 
 def test_s_curve_and_rehydration_weights():
@@ -67,7 +103,8 @@ def test_planted_duplicates_in_corpus_news(tmp_path):
         planted.append({"id": f"exact-{n}", "text": doc["text"], "of": doc["id"]})
     write_jsonl(tmp_path / "in" / "docs.jsonl", docs + [{"id": p["id"], "text": p["text"]} for p in planted])
     args = ["run", "configs/local.yaml", "--input", str(tmp_path / "in"), "--workdir", str(tmp_path / "w")]
-    args += ["--set", f"cards_dir={tmp_path / 'c'}", "--stage", "ingest", "--stage", "filter", "--stage", "dedup"]
+    args += ["--set", f"cards_dir={tmp_path / 'c'}", "--set", "stages.filter.language.hinglish_model=none"]
+    args += ["--stage", "ingest", "--stage", "filter", "--stage", "dedup"]
     assert main(args) == 0
     run_dir = next((tmp_path / "w").glob("local-*"))
 

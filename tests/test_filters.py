@@ -38,7 +38,7 @@ def verdict(step, document: Document):
 
 @pytest.fixture(scope="module")
 def language_filter():
-    return HindiLanguageFilter(LanguageSettings())
+    return HindiLanguageFilter(LanguageSettings(), hinglish_model=None)
 
 
 def test_bundled_lid176_predicts_with_this_numpy():
@@ -51,6 +51,22 @@ def test_hindi_article_with_english_names_is_kept_as_devanagari_hindi(language_f
     assert verdict(language_filter, article) is True
     assert article.metadata["language"] == "hi_Deva"
     assert article.metadata["devanagari_share"] > 0.9
+
+
+def test_code_mixed_hindi_is_kept_as_hinglish_without_a_detector(language_filter):
+    for text in ("मुझे यह decision बिल्कुल पसंद नहीं आया, but let's see",
+                 "यार कल movie देखने चलते हैं, tickets मैंने book कर दिए\nसच में? awesome, मैं ready हूँ"):
+        mixed = doc(text)
+        assert verdict(language_filter, mixed) is True, text
+        assert mixed.metadata["language"] == "hi_mixed"
+
+
+def test_an_english_page_with_hindi_paragraphs_is_not_code_mixed(language_filter):
+    # a partly translated help page: its English and its Hindi stand on lines of their own
+    page = doc("Programming with LibreOffice Basic\nThis section describes the basic syntax elements of the "
+               "language and how the editor works.\nSee the Basic IDE for details on dialogs and modules.\n"
+               "यह वह स्थल है जहाँ आप मॅक्रोज़ के साथ कार्य करना सीख सकते हैं।")
+    assert verdict(language_filter, page) == "mostly_latin_script"
 
 
 def test_english_text_is_not_hindi(language_filter):
@@ -83,7 +99,7 @@ def test_a_romanised_hindi_classifier_keeps_hinglish_as_hi_latn(tmp_path):
     (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
     model = fasttext.train_supervised(str(tmp_path / "train.txt"), epoch=20, minn=2, maxn=4, verbose=0)
     model.save_model(str(tmp_path / "hinglish.bin"))
-    language = HindiLanguageFilter(LanguageSettings(hinglish_model=str(tmp_path / "hinglish.bin")))
+    language = HindiLanguageFilter(LanguageSettings(), hinglish_model=tmp_path / "hinglish.bin")
     hinglish = doc("kal movie dekhne chalein? mujhe pasand hai yaar")
     assert verdict(language, hinglish) is True and hinglish.metadata["language"] == "hi_Latn"
     assert verdict(language, doc("we will watch this movie tomorrow")) == "not_hindi"

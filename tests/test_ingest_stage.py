@@ -107,7 +107,8 @@ def test_local_input_replaces_the_sources(run_args, tmp_path):
         tmp_path / "in" / "docs.jsonl", [{"id": str(i), "text": f"दस्तावेज़ {i}"} for i in range(5)]
     )
     assert main(["run", str(SAMPLE_CONFIG), *run_args, "--stage", "ingest", "--input", str(data.parent)]) == 0
-    assert len(read_jsonl_folder(tmp_path / "work" / "sample-in" / "01_ingest" / "output")) == 5
+    (run_dir,) = (tmp_path / "work").glob("sample-in-*")  # named after the input, with a hash of its path
+    assert len(read_jsonl_folder(run_dir / "01_ingest" / "output")) == 5
 
 
 @pytest.mark.parametrize("bad", ["--executor.tasks=two", "--nonsense=1"])

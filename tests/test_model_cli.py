@@ -6,7 +6,7 @@ from transformers import Gemma3ForCausalLM as HFGemma3
 
 from model.__main__ import main
 from model.config import preset
-from model.weights import save_model
+from model.hf import to_hf
 from tests.model_helpers import random_model
 
 
@@ -16,7 +16,7 @@ def make_checkpoint(folder):
     text.write_text("\n".join(["भारत एक विशाल देश है।", "kal movie dekhne chalein?", "हिंदी भाषा"] * 50))
     spm.SentencePieceTrainer.train(input=str(text), model_prefix=str(folder / "tokenizer"), vocab_size=340,
                                    model_type="bpe", byte_fallback=True, pad_id=0, eos_id=1, bos_id=2, unk_id=3)
-    save_model(random_model(preset("tiny")), folder)
+    to_hf(random_model(preset("tiny")), folder)
     return folder
 
 
@@ -38,4 +38,4 @@ def test_export_hf_writes_a_directory_transformers_loads(tmp_path):
 
 def test_a_missing_checkpoint_is_a_clear_error(tmp_path, capsys):
     assert main(["export-hf", "--checkpoint", str(tmp_path / "nope"), "--out", str(tmp_path / "x")]) == 2
-    assert "neither model_config.json" in capsys.readouterr().err
+    assert "is not a checkpoint or Hugging Face model directory" in capsys.readouterr().err

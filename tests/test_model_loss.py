@@ -3,12 +3,28 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import model.loss
 from model.config import preset
 from model.loss import IGNORE_INDEX, fused_linear_cross_entropy
 from model.rms_norm import RMSNorm
 from tests.model_helpers import random_model
+
+
+class OpShapes(TorchDispatchMode):
+    """Records the shape of every tensor an operator returns, and counts the matrix multiplications."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes, self.matmuls = set(), 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.matmuls += func.__name__.split(".")[0] in ("mm", "addmm", "addmm_")
+        if isinstance(out, torch.Tensor):
+            self.shapes.add(tuple(out.shape))
+        return out
 
 
 def plain_and_fused(hidden, weight, targets):
@@ -36,10 +52,14 @@ def test_fused_cross_entropy_matches_the_plain_one_across_chunks_and_ignored_tar
 
 
 def test_fused_cross_entropy_under_no_grad_is_the_loss_alone():
-    hidden, weight, targets = torch.randn(6, 8), torch.randn(20, 8), torch.randint(0, 20, (6,))
-    with torch.no_grad():
+    # a trainable (tied) weight, as in evaluation: its requires_grad must not make the loss compute gradients
+    hidden, targets = torch.randn(6, 8), torch.randint(0, 20, (6,))
+    weight = torch.randn(20, 8, requires_grad=True)
+    with torch.no_grad(), OpShapes() as ops:
         loss = fused_linear_cross_entropy(hidden, weight, targets)
     assert not loss.requires_grad
+    assert ops.matmuls == 1, "only the logits matmul: no hidden or weight gradient"
+    assert (20, 8) not in ops.shapes, "no (V, C) weight-gradient buffer"
     assert torch.allclose(loss, F.cross_entropy(hidden @ weight.T, targets))
 
 

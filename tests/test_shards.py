@@ -2,15 +2,16 @@
 and a shard folder that disagrees with the tokenizer is refused with what to do."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import sentencepiece as spm
 
+from pipeline.documents import BadRecordError
 from tests.conftest import REPO, write_jsonl
 from tokenizer.__main__ import main
 from tokenizer.config import SampleConfig, ShardConfig, TokenizerConfig, TrainConfig
-from tokenizer.documents import BadRecordError
 from tokenizer.shards import check_shards, split_of, write_shards
 from tokenizer.train import train_tokenizer
 
@@ -114,3 +115,13 @@ def test_shard_command_names_a_missing_tokenizer(tmp_path, capsys):
     args = ["shard", str(REPO / "configs" / "tokenizer.yaml"), "--input", str(data), "--out", str(tmp_path / "none")]
     assert main(args) == 2
     assert "make tokenizer" in capsys.readouterr().err
+
+
+def test_meta_names_its_tokenizer_so_that_training_works_from_another_folder(tmp_path, model_file, monkeypatch):
+    from trainer.data import tokenizer_of_shards
+
+    data = write_jsonl(tmp_path / "in" / "docs.jsonl", documents(20))
+    monkeypatch.chdir(model_file.parent.parent)  # `make shards` passes the tokenizer relative to where it runs
+    write_shards(shard_config([data], tmp_path / "out"), model_file.relative_to(model_file.parent.parent))
+    monkeypatch.chdir(tmp_path)
+    assert Path(tokenizer_of_shards(tmp_path / "out")).is_file()

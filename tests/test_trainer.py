@@ -1,6 +1,7 @@
 """The trainer: exact resume after kill -9, logs that hold every step, checkpoint fallback, overfitting,
 torchrun with two processes, and refusal of shards that do not fit."""
 
+import math
 import os
 import signal
 import subprocess
@@ -9,13 +10,15 @@ import time
 import warnings
 
 import pytest
+import torch
 
 from pipeline.typed_config import load_config
 from tests.conftest import REPO
-from tests.trainer_helpers import build_shards, read_log, step_losses
+from tests.trainer_helpers import build_shards, kill_after_step, read_log, step_losses
 from trainer.__main__ import main
 from trainer.config import TrainConfig
 from trainer.loop import Trainer
+from trainer.schedule import learning_rate
 
 TINY = REPO / "configs" / "train_tiny.yaml"
 QUIET = ["--tensorboard=false", "--sample_tokens=0"]
@@ -41,17 +44,7 @@ def killed_and_resumed(shards, tmp_path_factory):
     base = tmp_path_factory.mktemp("runs")
     settings = ["--max_steps=150", "--checkpoint_every=25", "--eval_every=50", "--batch_size=16", "--block_size=64"]
     subprocess.run(trainer_command(shards, base / "whole", *settings), check=True, capture_output=True, cwd=REPO)
-    process = subprocess.Popen(trainer_command(shards, base / "killed", *settings), cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while max(step_losses(read_log(base / "killed")), default=0) < 60 and time.time() < deadline:
-        assert process.poll() is None, "the run ended before it could be killed"
-        time.sleep(0.02)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    log_at_kill = read_log(base / "killed")
-    subprocess.run(trainer_command(shards, base / "killed", *settings, "--resume"), check=True, capture_output=True,
-                   cwd=REPO)
+    log_at_kill = kill_after_step(trainer_command(shards, base / "killed", *settings), base / "killed", 60, REPO)
     return read_log(base / "whole"), log_at_kill, read_log(base / "killed")
 
 
@@ -63,6 +56,24 @@ def test_a_resumed_run_continues_the_same_losses_bit_for_bit(killed_and_resumed)
     continued = step_losses(after)
     assert sorted(continued) == list(range(resume["step"] + 1, 151))
     assert all(continued[s] == step_losses(whole)[s] for s in continued)  # exact equality, not closeness
+
+
+def test_a_resumed_run_logs_each_step_once(killed_and_resumed, tmp_path_factory):
+    _, at_kill, resumed = killed_and_resumed
+    steps = [r["step"] for r in resumed if "event" not in r]
+    assert steps == list(range(1, 151)), "the steps between the checkpoint and the kill are not logged twice"
+    resume = next(r for r in resumed if r.get("event") == "resume")
+    run_again = max(r["step"] for r in at_kill if "event" not in r) - resume["step"]
+    assert resume["steps_run_again"] == run_again > 0
+
+
+def test_a_skipped_step_moves_the_learning_rate_schedule_with_it(shards, tmp_path):
+    trainer = Trainer(config(shards, tmp_path, max_steps=20, warmup_steps=5), resume=False)
+    with torch.no_grad():
+        trainer.module.model.embed_tokens.weight[0, 0] = math.inf  # every loss is inf for this step
+    assert trainer.train_step()["skipped"]
+    c = trainer.config
+    assert trainer.scheduler.get_last_lr()[0] == pytest.approx(learning_rate(1, c.lr, c.min_lr, 5, 20))
 
 
 def test_the_log_holds_every_step_up_to_the_kill(killed_and_resumed):

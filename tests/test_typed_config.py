@@ -50,7 +50,17 @@ def test_input_paths_become_sources_by_file_ending_and_rename_the_run(tmp_path):
     sources = local_sources([str(tmp_path / "data")])
     assert [(s.name, s.kind) for s in sources] == [("data_jsonl", "jsonl"), ("data_parquet", "parquet")]
     config = load_run_config(str(write(tmp_path, "run: base\n")), inputs=[str(tmp_path / "data")])
-    assert config.run == "base-data_jsonl-data_parquet"
+    assert config.run.startswith("base-data_jsonl-data_parquet-")
+
+
+def test_two_inputs_with_the_same_folder_name_get_their_own_run_and_cards(tmp_path):
+    for parent in ("a", "b"):
+        (tmp_path / parent / "input").mkdir(parents=True)
+        (tmp_path / parent / "input" / "docs.jsonl").write_bytes(b"")
+    config_file = str(write(tmp_path, "run: base\n"))
+    first, second = (load_run_config(config_file, inputs=[str(tmp_path / p / "input")]) for p in ("a", "b"))
+    assert first.run != second.run and first.run.startswith("base-input-")
+    assert load_run_config(config_file, inputs=[str(tmp_path / "a" / "input")]).run == first.run, "stable"
 
 
 def test_a_missing_input_or_a_run_without_sources_is_an_error(tmp_path):

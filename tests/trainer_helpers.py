@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,3 +39,18 @@ def read_log(out_dir: Path) -> list[dict]:
 def step_losses(records: list[dict]) -> dict[int, float]:
     """step → loss of the training records (a resumed run's later lines win)."""
     return {r["step"]: r["loss"] for r in records if "event" not in r}
+
+
+def kill_after_step(command: list[str], out_dir: Path, step: int, cwd: Path) -> list[dict]:
+    """Start a training run, SIGKILL it once its log holds `step`, then run it again with --resume; returns the
+    log as it was at the kill."""
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while max(step_losses(read_log(out_dir)), default=0) < step and time.time() < deadline:
+        assert process.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    at_kill = read_log(out_dir)
+    subprocess.run(command + ["--resume"], check=True, capture_output=True, cwd=cwd)
+    return at_kill

@@ -11,10 +11,10 @@ import json
 import sys
 from pathlib import Path
 
+from pipeline.documents import BadRecordError, read_documents
 from pipeline.typed_config import ConfigError, cli_overrides, load_config
 from tokenizer.card import compare, read_lines
-from tokenizer.config import TokenizerConfig, last_stage_output
-from tokenizer.documents import BadRecordError, iter_documents
+from tokenizer.config import TokenizerConfig, TokenizerInputError, last_stage_output
 from tokenizer.metrics import markdown_table
 from tokenizer.shards import check_shards, write_shards
 from tokenizer.train import train_tokenizer
@@ -52,7 +52,7 @@ def cmd_shard(args, extra) -> None:
 def cmd_eval(args, extra) -> None:
     path = Path(args.text)
     if path.name.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
-        lines = [line for _, text in iter_documents([str(path)]) for line in text.split("\n") if line.strip()]
+        lines = [line for doc in read_documents([path]) for line in doc.text.split("\n") if line.strip()]
     else:
         lines = read_lines(path)
     rows = compare(args.model, lines, None if args.compare else [])
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"train": cmd_train, "shard": cmd_shard, "eval": cmd_eval, "check": cmd_check}
     try:
         return handlers[args.command](args, extra) or 0
-    except (ConfigError, FileNotFoundError, ValueError, BadRecordError) as err:
+    except (ConfigError, FileNotFoundError, BadRecordError, TokenizerInputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

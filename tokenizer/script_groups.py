@@ -1,9 +1,11 @@
-"""Which script group a line of text belongs to: Devanagari Hindi, romanised Hindi (Hinglish), English.
+"""Which group of the tokenizer's sample a line belongs to: Devanagari Hindi, romanised Hindi (Hinglish),
+English.
 
-A line is `hindi` when Devanagari letters are most of its letters, `hinglish` when it is Latin and holds
-romanised Hindi function words at a rate English text never reaches, `english` when Latin otherwise, and
-`other` when neither script leads. The word list is a stand-in for the trained romanised-Hindi detector of the
-Hinglish issue: enough to balance a tokenizer sample, not a language-ID model.
+A document the pipeline wrote carries its language decision, and all its lines go to that group. For other
+files (an English corpus, plain text) each line is classified by script: a line is `hindi` when Devanagari
+letters are most of its letters, `hinglish` when it is Latin and holds romanised Hindi function words at a rate
+English text never reaches, `english` when Latin otherwise, and `other` when neither script leads. The word list
+balances a sample of files the pipeline did not label; it is not a language-ID model.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ HINGLISH_MARKERS = frozenset(
     " yaar bhai kal aaj ek sab apna apne wala wali tera mera meri teri".split()
 )
 _WORD = re.compile(r"[a-z]+")
+# The pipeline's `language` values (pipeline/language_id.py) and the sample group each feeds.
+LANGUAGE_GROUPS = {"hi_Deva": "hindi", "hi_Latn": "hinglish", "hi_mixed": "hinglish"}
+
+
+def group_of_language(language: str | None) -> str | None:
+    """The group of a document the pipeline labelled, or None when it carries no label."""
+    return LANGUAGE_GROUPS.get(language) if language else None
 
 
 def script_group(line: str) -> str:

@@ -1,10 +1,14 @@
 """Encode documents into flat uint16 `.bin` shards with a deterministic train/val split and a meta.json.
 
 Layout of a shard: for every document, [<bos>] ids <eos>, back to back; a document never straddles two
-shards. A document goes to val when the hash of its id falls below `val_fraction`, so the split does not depend
-on file order or on how many shards came before. Shards are written to a temporary name and renamed when
-full, and `progress.json` records each finished one: a killed run, started again, skips the documents of the
-finished shards (without encoding them) and rewrites only the unfinished ones.
+shards. A document goes to val when the hash of its root document's id (metadata `parent_id` for the pipeline's
+Hinglish copies, else its own id) falls below `val_fraction`: the split depends neither on file order nor on
+task count, and a document and its copies always fall on one side. With `rehydrate`, a train document is written
+`rehydration_weight` times (03_dedup's weight, as FineWeb-2 does); val documents are written once.
+
+Two drivers share the encoder, writer and meta.json here: `write_shards` (one process, `python -m tokenizer shard`,
+resumable per shard through progress.json: a killed run skips the documents of its finished shards) and
+tokenizer/shard_step.py (the pipeline's 06_tokenize stage: one set of shards per executor task).
 """
 
 from __future__ import annotations
@@ -13,18 +17,25 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 import sentencepiece as spm
 from tqdm import tqdm
 
-from tokenizer.config import MAX_UINT16_VOCAB, ShardConfig
-from tokenizer.documents import iter_documents
+from pipeline.documents import read_documents
+from tokenizer.config import MAX_UINT16_VOCAB, ShardConfig, ShardLayout, TokenizerInputError
 from tokenizer.train import model_checksum
 from tokenizer.word_cache import WordCachedEncoder
 
 DTYPE = np.uint16
+SPLITS = ("train", "val")
+
+
+def root_id(doc) -> str:
+    """The id of the document a (Hinglish) copy was made from, or the document's own id."""
+    return doc.metadata.get("parent_id") or doc.id
 
 
 def split_of(doc_id: str, val_fraction: float) -> str:
@@ -32,99 +43,158 @@ def split_of(doc_id: str, val_fraction: float) -> str:
     return "val" if int.from_bytes(digest, "big") / 2**64 < val_fraction else "train"
 
 
-def _write_json_atomically(path: Path, data: dict) -> None:
+def write_json_atomically(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False))
     os.replace(tmp, path)
 
 
-class _SplitWriter:
-    """Appends encoded documents of one split to its current shard; closes it at `shard_tokens`."""
+def load_tokenizer(model_file: str | Path) -> spm.SentencePieceProcessor:
+    sp = spm.SentencePieceProcessor(model_file=str(model_file))
+    if sp.get_piece_size() > MAX_UINT16_VOCAB:
+        raise TokenizerInputError(f"{model_file} has {sp.get_piece_size():,} pieces: ids ≥ 65,536 do not fit "
+                                  f"uint16 shards")
+    return sp
 
-    def __init__(self, out: Path, split: str, shard_tokens: int, finished: list[dict], on_finish):
-        self.out, self.split, self.shard_tokens, self.on_finish = out, split, shard_tokens, on_finish
-        self.index = len(finished)
-        self.skip = sum(s["documents"] for s in finished)  # documents already in finished shards
+
+class DocumentEncoder:
+    """Documents (anything with id, text, metadata) → (split, [<bos>] ids <eos>, copies to write)."""
+
+    def __init__(self, sp: spm.SentencePieceProcessor, layout: ShardLayout):
+        self.layout = layout
+        self.words = WordCachedEncoder(sp, threads=layout.threads)
+        self.prefix, self.suffix = ([sp.bos_id()] if layout.add_bos else []), [sp.eos_id()]
+
+    def encode(self, documents: list) -> list[tuple[str, np.ndarray, int]]:
+        encoded = []
+        for doc, ids in zip(documents, self.words.encode([doc.text for doc in documents]), strict=True):
+            split = split_of(root_id(doc), self.layout.val_fraction)
+            encoded.append((split, np.asarray(self.prefix + ids + self.suffix, dtype=DTYPE), self.copies(doc, split)))
+        return encoded
+
+    def copies(self, doc, split: str) -> int:
+        if split == "val" or not self.layout.rehydrate:
+            return 1
+        weight = doc.metadata.get("rehydration_weight", 1)
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+            raise TokenizerInputError(f"document {doc.id}: rehydration_weight {weight!r} is not a whole number ≥ 1; "
+                                      f"re-run the dedup stage, or set rehydrate: false")
+        return weight
+
+
+class ShardWriter:
+    """Appends encoded documents of one split to its current shard `<stem>_NNNNN.bin`; closes it at `shard_tokens`.
+    `publish=True` renames each shard from its temporary name as it closes; otherwise `publish()` renames them all
+    at once (a pipeline task's shards appear together or not at all)."""
+
+    def __init__(self, folder: Path, split: str, stem: str, shard_tokens: int, on_finish: Callable[[dict], None],
+                 first_index: int = 0, publish: bool = True):
+        self.folder, self.split, self.stem, self.shard_tokens = folder, split, stem, shard_tokens
+        self.on_finish, self.index, self.publish_at_close = on_finish, first_index, publish
+        self.pending: list[Path] = []
+        self._start_shard()
+
+    def _start_shard(self) -> None:
         self.parts: list[np.ndarray] = []
-        self.tokens = self.documents = 0
+        self.tokens = self.documents = self.unique_tokens = self.unique_documents = 0
 
-    def add(self, ids: np.ndarray) -> None:
-        self.parts.append(ids)
-        self.tokens += len(ids)
-        self.documents += 1
+    def add(self, ids: np.ndarray, copies: int = 1) -> None:
+        self.parts += [ids] * copies
+        self.tokens += copies * len(ids)
+        self.documents += copies
+        self.unique_tokens += len(ids)
+        self.unique_documents += 1
         if self.tokens >= self.shard_tokens:
             self.close()
 
     def close(self) -> None:
         if not self.documents:
             return
-        name = f"{self.split}_{self.index:05d}.bin"
-        tmp = self.out / f"{name}.tmp"
+        name = f"{self.stem}_{self.index:05d}.bin"
+        tmp = self.folder / f"{name}.tmp"
         with tmp.open("wb") as f:
             for part in self.parts:
                 f.write(part.tobytes())
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, self.out / name)
-        self.on_finish({"file": name, "split": self.split, "tokens": self.tokens, "documents": self.documents})
+        self.pending.append(tmp)
+        if self.publish_at_close:
+            self.publish()
+        self.on_finish({"file": name, "split": self.split, "tokens": self.tokens, "documents": self.documents,
+                        "tokens_before_rehydration": self.unique_tokens,
+                        "documents_before_rehydration": self.unique_documents})
         self.index += 1
-        self.parts, self.tokens, self.documents = [], 0, 0
+        self._start_shard()
+
+    def publish(self) -> None:
+        for tmp in self.pending:
+            os.replace(tmp, tmp.with_suffix(""))
+        self.pending = []
+
+
+def shard_meta(sp: spm.SentencePieceProcessor, model_file: str | Path, layout: ShardLayout, shards: list[dict],
+               **about) -> dict:
+    """meta.json: what the trainer and `tokenizer check` read (dtype, vocabulary, bos/eos, shards, tokenizer), the
+    totals per split and the tokens before and after rehydration; `about` adds where the documents came from."""
+    totals = {split: {key: sum(s[key] for s in shards if s["split"] == split)
+                      for key in ("tokens", "documents", "tokens_before_rehydration", "documents_before_rehydration")}
+              for split in SPLITS}
+    train = totals["train"]
+    return {"dtype": "uint16", "vocab_size": sp.get_piece_size(), "bos_id": sp.bos_id(), "eos_id": sp.eos_id(),
+            "add_bos": layout.add_bos, "tokenizer": str(Path(model_file).resolve()),
+            "tokenizer_sha256": model_checksum(model_file), "val_fraction": layout.val_fraction,
+            "split_by": "root document id (metadata parent_id, else id)", **about, "shards": shards,
+            "totals": totals,
+            "rehydration": {"enabled": layout.rehydrate, "train_tokens_before": train["tokens_before_rehydration"],
+                            "train_tokens_after": train["tokens"],
+                            "train_documents_before": train["documents_before_rehydration"],
+                            "train_documents_after": train["documents"]}}
 
 
 def write_shards(config: ShardConfig, model_file: Path) -> dict:
     """Shard `config.inputs` with `model_file` into `config.out`; returns (and writes) meta.json."""
-    sp = spm.SentencePieceProcessor(model_file=str(model_file))
-    vocab = sp.get_piece_size()
-    if vocab > MAX_UINT16_VOCAB:
-        raise ValueError(f"{model_file} has {vocab:,} pieces: ids ≥ 65,536 do not fit uint16 shards")
+    sp = load_tokenizer(model_file)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    checksum = model_checksum(model_file)
     progress_file = out / "progress.json"
-    settings = {"tokenizer_sha256": checksum, "inputs": config.inputs, "val_fraction": config.val_fraction,
-                "shard_tokens": config.shard_tokens, "add_bos": config.add_bos}
+    settings = {"tokenizer_sha256": model_checksum(model_file), "inputs": config.inputs,
+                "val_fraction": config.val_fraction, "shard_tokens": config.shard_tokens, "add_bos": config.add_bos,
+                "rehydrate": config.rehydrate}
     progress = json.loads(progress_file.read_text()) if progress_file.exists() else {"settings": settings, "shards": []}
     if progress["settings"] != settings:
-        raise ValueError(f"{out} holds shards made with other settings ({progress['settings']}); "
-                         f"remove the folder or choose another --out")
+        raise TokenizerInputError(f"{out} holds shards made with other settings ({progress['settings']}); "
+                                  f"remove the folder or choose another --out")
 
     def finished(record: dict) -> None:
         progress["shards"].append(record)
-        _write_json_atomically(progress_file, progress)
+        write_json_atomically(progress_file, progress)
 
-    writers = {split: _SplitWriter(out, split, config.shard_tokens,
-                                   [s for s in progress["shards"] if s["split"] == split], finished)
-               for split in ("train", "val")}
+    done = {split: [s for s in progress["shards"] if s["split"] == split] for split in SPLITS}
+    writers = {split: ShardWriter(out, split, split, config.shard_tokens, finished, first_index=len(done[split]))
+               for split in SPLITS}
+    to_skip = {split: sum(s["documents_before_rehydration"] for s in done[split]) for split in SPLITS}
     started = time.time()
-    encoder = WordCachedEncoder(sp, threads=config.threads)
-    for batch in _batches(iter_documents(config.inputs), config.batch_documents, writers, config.val_fraction):
-        encoded = encoder.encode([text for _, _, text in batch])
-        for (split, _, _), ids in zip(batch, encoded, strict=True):
-            prefix = [sp.bos_id()] if config.add_bos else []
-            writers[split].add(np.asarray(prefix + ids + [sp.eos_id()], dtype=DTYPE))
+    encoder = DocumentEncoder(sp, config)
+    for batch in _batches(read_documents(config.inputs), config.batch_documents, to_skip, config.val_fraction):
+        for split, ids, copies in encoder.encode(batch):
+            writers[split].add(ids, copies)
     for writer in writers.values():
         writer.close()
-    meta = {"dtype": "uint16", "vocab_size": vocab, "bos_id": sp.bos_id(), "eos_id": sp.eos_id(),
-            "add_bos": config.add_bos, "tokenizer": str(model_file), "tokenizer_sha256": checksum,
-            "inputs": config.inputs, "val_fraction": config.val_fraction, "shards": progress["shards"],
-            "totals": {split: {"tokens": sum(s["tokens"] for s in progress["shards"] if s["split"] == split),
-                               "documents": sum(s["documents"] for s in progress["shards"] if s["split"] == split)}
-                       for split in ("train", "val")},
-            "seconds": round(time.time() - started, 1)}
-    _write_json_atomically(out / "meta.json", meta)
+    meta = shard_meta(sp, model_file, config, progress["shards"], inputs=config.inputs,
+                      seconds=round(time.time() - started, 1))
+    write_json_atomically(out / "meta.json", meta)
     return meta
 
 
-def _batches(documents, size: int, writers: dict, val_fraction: float):
-    """Batches of (split, id, text), leaving out the documents that finished shards already hold."""
-    to_skip = {split: writer.skip for split, writer in writers.items()}
+def _batches(documents: Iterable, size: int, to_skip: dict[str, int], val_fraction: float):
+    """Batches of documents, leaving out the first `to_skip[split]` of each split (finished shards hold them)."""
     batch = []
-    for doc_id, text in tqdm(documents, desc="sharding", unit=" docs", mininterval=2):
-        split = split_of(doc_id, val_fraction)
+    for doc in tqdm(documents, desc="sharding", unit=" docs", mininterval=2):
+        split = split_of(root_id(doc), val_fraction)
         if to_skip[split]:
             to_skip[split] -= 1
             continue
-        batch.append((split, doc_id, text))
+        batch.append(doc)
         if len(batch) == size:
             yield batch
             batch = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import sentencepiece as spm
 
 from tokenizer.card import write_card
-from tokenizer.config import TokenizerConfig
+from tokenizer.config import TokenizerConfig, TokenizerInputError
 from tokenizer.hf_files import write_hf_files
 from tokenizer.sample import draw_sample
 
@@ -65,7 +65,7 @@ def train_tokenizer(config: TokenizerConfig) -> Path:
     try:
         _train_sentencepiece(config, out)
     except RuntimeError as err:  # sentencepiece's own words, e.g. "Vocabulary size too high (50000)"
-        raise ValueError(f"SentencePiece could not train on {out / 'sample.txt'}: {err}. With a small sample, "
+        raise TokenizerInputError(f"SentencePiece could not train on {out / 'sample.txt'}: {err}. With a small sample, "
                          f"set train.hard_vocab_limit=false or change train.vocab_size") from None
     model_file = out / "tokenizer.model"
     if config.train.model_type == "bpe" and config.train.byte_fallback:

@@ -1,11 +1,13 @@
-"""Checkpoints that survive crashes: atomic, checksummed, pruned, with a `latest` pointer.
+"""Checkpointing, one component: the full state gathered from a model that may be sharded (FSDP2), the RNG
+states, and checkpoints that survive crashes: atomic, checksummed, pruned, with a `latest` pointer.
 
-A checkpoint is a folder `<out_dir>/checkpoints/step_NNNNNNNN/` holding what `python -m model` reads
-(model.safetensors, model_config.json, the tokenizer files) and `trainer_state.pt` (optimiser, scheduler, step,
-tokens seen, RNG states, config, git commit). It is written as `step_N.tmp/`, every file fsynced, its sha256
-sums written last into `checksums.json`, then renamed into place; `latest` is a one-line file replaced the same
-way. Loading verifies the sums: a truncated or corrupt checkpoint is skipped with a warning for the one before.
-The last `keep_last` are kept, plus the best by validation loss.
+A checkpoint is a folder `<out_dir>/checkpoints/step_NNNNNNNN/` in the project's one model format, a Hugging Face
+Gemma 3 directory (config.json, model.safetensors, the tokenizer files: what `python -m model` and transformers
+read), plus `trainer_state.pt` (optimiser, scheduler, step, tokens seen, RNG states, config, git commit). It is
+written as `step_N.tmp/`, every file fsynced, its sha256 sums written last into `checksums.json`, then renamed
+into place; `latest` is a one-line file replaced the same way. Loading verifies the sums: a truncated or corrupt
+checkpoint is skipped with a warning for the one before. The last `keep_last` are kept, plus the best by
+validation loss.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import subprocess
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
+from safetensors.torch import load_file
 
-from model.hf import TOKENIZER_FILES
-from model.weights import save_model
+from model.hf import to_hf
 
 STATE, SUMS, LATEST = "trainer_state.pt", "checksums.json", "latest"
 
@@ -33,6 +37,52 @@ def git_commit() -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None
+
+
+def rng_states() -> dict:
+    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng(states: dict) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def full_state(module, optimizer, sharded: bool) -> tuple[dict, dict]:
+    """The unsharded model and optimiser state dicts; under FSDP every process must take part (it gathers)."""
+    if not sharded:
+        return module.state_dict(), optimizer.state_dict()
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        get_model_state_dict,
+        get_optimizer_state_dict,
+    )
+
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_model_state_dict(module, options=options), get_optimizer_state_dict(module, optimizer, options=options)
+
+
+def load_full_state(module, optimizer, sharded: bool, weights: dict, optimizer_state: dict) -> None:
+    """Put unsharded state dicts back into a model and optimiser that may be sharded."""
+    if not sharded:
+        module.load_state_dict(weights)
+        optimizer.load_state_dict(optimizer_state)
+        return
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        set_model_state_dict,
+        set_optimizer_state_dict,
+    )
+
+    options = StateDictOptions(full_state_dict=True)
+    set_model_state_dict(module, weights, options=options)
+    set_optimizer_state_dict(module, optimizer, optimizer_state, options=options)
 
 
 def _sha256(path: Path) -> str:
@@ -69,11 +119,8 @@ class Checkpoints:
         name = f"step_{state['step']:08d}"
         tmp, final = self.root / f"{name}.tmp", self.root / name
         shutil.rmtree(tmp, ignore_errors=True)
-        save_model(module, tmp, weights)
+        to_hf(module, tmp, tokenizer_dir=self.tokenizer.parent, state_dict=weights)
         torch.save(state, tmp / STATE)
-        for file in TOKENIZER_FILES:
-            if (self.tokenizer.parent / file).exists():
-                shutil.copy(self.tokenizer.parent / file, tmp / file)
         sums = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
         for path in tmp.iterdir():
             _fsync(path)
@@ -126,3 +173,7 @@ class Checkpoints:
     @staticmethod
     def load_state(folder: Path) -> dict:
         return torch.load(folder / STATE, map_location="cpu", weights_only=False)
+
+    @staticmethod
+    def load_weights(folder: Path) -> dict:
+        return load_file(str(folder / "model.safetensors"))

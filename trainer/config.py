@@ -14,6 +14,12 @@ class TrainConfig:
     tokenizer: str = ""  # SentencePiece model; empty: the one meta.json names
     out_dir: str = "runs/tiny"
     seed: int = 1337
+    # SFT (configs/sft_tiny.yaml): conversations instead of shards, from a pretrained checkpoint
+    sft_data: str = ""  # folder of train.jsonl + val.jsonl (python -m trainer sft-data); empty: pretraining
+    init_from: str = ""  # checkpoint whose weights, model config (not `model`) and tokenizer the run starts from
+    lora_rank: int = 0  # > 0: LoRA adapters of this rank (peft) on lora_targets, the rest frozen; merged on save
+    lora_alpha: float = 16.0
+    lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
     # batch: tokens per optimiser step = batch_size × grad_accum × world size × block_size
     block_size: int = 256
     batch_size: int = 8  # sequences per micro-batch per process
@@ -30,6 +36,8 @@ class TrainConfig:
     # evaluation, samples, checkpoints, logs
     eval_every: int = 100
     eval_batches: int = 8
+    # fixed held-out texts (files or folders of .txt lines or JSONL) scored whole each evaluation: heldout_bpb/<name>
+    eval_texts: list[str] = field(default_factory=list)
     sample_tokens: int = 32  # generated after each evaluation from each prompt; 0 disables
     sample_prompts: list[str] = field(default_factory=lambda: ["भारत की राजधानी", "kal movie dekhne"])
     checkpoint_every: int = 100

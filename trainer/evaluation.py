@@ -1,29 +1,19 @@
-"""What the loop measures besides the loss: validation loss and bits per byte, samples, model FLOPs utilisation."""
+"""What the loop measures besides the loss: validation loss and bits per byte (on val shards and on fixed held-out
+texts), samples, model FLOPs utilisation."""
 
 from __future__ import annotations
-
-import math
 
 import sentencepiece as spm
 import torch
 
 from model.config import ModelConfig
+from model.evaluate import bits_per_byte, score_documents
 from model.generate import generate
+from model.loss import IGNORE_INDEX
 
 # Dense bf16 peak of common GPUs, TFLOP/s; `peak_tflops` in the config overrides (and is needed elsewhere).
 PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0,
                "RTX 4090": 165.0}
-
-
-def byte_lengths(sp: spm.SentencePieceProcessor, vocab_size: int) -> torch.Tensor:
-    """UTF-8 bytes each id stands for (a byte piece is one byte, a control token none), for bits per byte."""
-    lengths = torch.zeros(vocab_size, dtype=torch.float64)
-    for i in range(sp.get_piece_size()):
-        if sp.is_byte(i):
-            lengths[i] = 1
-        elif not (sp.is_control(i) or sp.is_unknown(i)):
-            lengths[i] = len(sp.id_to_piece(i).replace("▁", " ").encode("utf-8"))
-    return lengths
 
 
 @torch.no_grad()
@@ -36,11 +26,22 @@ def validation(model, windows, batches: int, batch_size: int, device, autocast, 
         inputs, targets = windows.batch(batch_size, step=0, index=index)
         with autocast:
             loss = model(inputs.to(device), targets.to(device)).float().item()
-        total_loss += loss * targets.numel()
-        total_bytes += float(lengths[targets].sum())
-        tokens += targets.numel()
+        scored = targets[targets != IGNORE_INDEX]  # SFT: the model's turns only
+        total_loss += loss * scored.numel()
+        total_bytes += float(lengths[scored].sum())
+        tokens += scored.numel()
     model.train(was_training)
-    return {"val_loss": total_loss / tokens, "val_bpb": total_loss / math.log(2) / max(total_bytes, 1.0)}
+    return {"val_loss": total_loss / tokens, "val_bpb": bits_per_byte(total_loss, total_bytes)}
+
+
+def heldout_bits_per_byte(model, sp: spm.SentencePieceProcessor, texts: dict[str, list[str]], block_size: int,
+                          batch_size: int, device, autocast) -> dict:
+    """`heldout_bpb/<name>` of each fixed held-out text set (config `eval_texts`), scored whole as `python -m
+    model eval` scores it, with the run's context."""
+    with autocast:
+        return {f"heldout_bpb/{name}": score_documents(model, sp, documents, name, block_size, batch_size=batch_size,
+                                                       device=device, progress=False).bits_per_byte
+                for name, documents in texts.items()}
 
 
 def samples(module, sp: spm.SentencePieceProcessor, prompts: list[str], new_tokens: int, device) -> dict:

@@ -38,6 +38,32 @@ class RunLog:
                 if isinstance(value, int | float) and key not in ("step", "elapsed"):
                     self.board.add_scalar(f"{record.get('event', 'train')}/{key}", value, record["step"])
 
+    def rewind(self, step: int) -> list[int]:
+        """Drop the records after `step` (a resumed run writes those steps again) so the log holds one record per
+        step; the dropped lines go to log.superseded.jsonl, kept for whoever looks into the crash. Returns the
+        steps dropped."""
+        if not self.enabled:
+            return []
+        path = Path(self.file.name)
+        self.file.close()
+        kept, dropped, steps = [], [], []
+        for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+            record = _parsed(line)
+            if record is not None and record.get("step", 0) <= step:
+                kept.append(line)
+                continue
+            dropped.append(line if line.endswith("\n") else line + "\n")  # a line the kill cut short goes too
+            if record is not None and "event" not in record and "step" in record:
+                steps.append(record["step"])
+        if dropped:
+            with open(path.with_name("log.superseded.jsonl"), "a", encoding="utf-8") as superseded:
+                superseded.writelines(dropped)
+            tmp = path.with_suffix(".jsonl.tmp")
+            tmp.write_text("".join(kept), encoding="utf-8")
+            tmp.replace(path)
+        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
+        return steps
+
     def progress(self, text: str) -> None:
         if self.enabled:
             print(text, file=sys.stderr, flush=True)
@@ -48,3 +74,10 @@ class RunLog:
             self.file.close()
         if self.board is not None:
             self.board.close()
+
+
+def _parsed(line: str) -> dict | None:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None

@@ -5,26 +5,30 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import random
 import signal
 import time
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
-import numpy as np
 import sentencepiece as spm
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from model.config import preset
+from model.evaluate import byte_lengths, document_texts, text_set_name
 from model.gemma3 import Gemma3ForCausalLM
+from model.hf import from_hf
+from pipeline.typed_config import ConfigError
 from trainer import distributed
-from trainer.checkpoint import Checkpoints, git_commit
+from trainer.checkpoint import Checkpoints, full_state, git_commit, load_full_state, restore_rng, rng_states
 from trainer.config import TrainConfig
-from trainer.data import ShardWindows, read_meta, tokenizer_of_shards
-from trainer.evaluation import byte_lengths, flops_per_token, peak_flops, samples, validation
+from trainer.data import ShardMismatchError, ShardWindows, read_meta, tokenizer_of_shards
+from trainer.evaluation import flops_per_token, heldout_bits_per_byte, peak_flops, samples, validation
 from trainer.logger import RunLog
 from trainer.schedule import learning_rate
+from trainer.sft import ConversationBatches, chat_samples
+from trainer.sft_lora import adapter_state, add_lora, load_adapter_state, merged_state_dict
 
 
 class TrainingStopped(RuntimeError):
@@ -32,25 +36,22 @@ class TrainingStopped(RuntimeError):
 
 
 def _optimizer(module, config: TrainConfig, fused: bool) -> torch.optim.AdamW:
-    matrices = [p for p in module.parameters() if p.dim() >= 2]  # weight decay on matrices only
-    vectors = [p for p in module.parameters() if p.dim() < 2]  # norms
+    trained = [p for p in module.parameters() if p.requires_grad]  # with LoRA, the adapters only
+    matrices = [p for p in trained if p.dim() >= 2]  # weight decay on matrices only
+    vectors = [p for p in trained if p.dim() < 2]  # norms
     groups = [{"params": matrices, "weight_decay": config.weight_decay}, {"params": vectors, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=config.lr, betas=(config.beta1, config.beta2), fused=fused)
 
 
-def _rng_states() -> dict:
-    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def _restore_rng(states: dict) -> None:
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
-    torch.set_rng_state(states["torch"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+def _initial_module(config: TrainConfig, sp: spm.SentencePieceProcessor) -> Gemma3ForCausalLM:
+    """The preset with fresh weights, or the `init_from` checkpoint (SFT), which must hold the tokenizer's ids."""
+    if not config.init_from:
+        return Gemma3ForCausalLM(preset(config.model).with_vocab(sp.get_piece_size()), attention=config.attention)
+    module = from_hf(config.init_from, config.attention)
+    if sp.get_piece_size() > module.config.vocab_size:
+        raise ShardMismatchError(f"the tokenizer has {sp.get_piece_size()} ids but {config.init_from} only "
+                                 f"{module.config.vocab_size} embeddings: pass the tokenizer it was trained with")
+    return module
 
 
 class Trainer:
@@ -58,17 +59,19 @@ class Trainer:
         self.config = c = config
         self.processes = p = distributed.start(c.device)
         torch.manual_seed(c.seed)  # the same initial weights on every process
-        tokenizer = c.tokenizer or tokenizer_of_shards(c.data_dir)
+        tokenizer = c.tokenizer or (str(Path(c.init_from) / "tokenizer.model") if c.init_from
+                                    else tokenizer_of_shards(c.data_dir))
         if not Path(tokenizer).is_file():
             raise FileNotFoundError(f"no tokenizer at {tokenizer!r}: pass --tokenizer=FILE.model (or run make shards)")
         self.sp = spm.SentencePieceProcessor(model_file=str(tokenizer))
-        self.model_config = preset(c.model).with_vocab(self.sp.get_piece_size())
-        meta = read_meta(c.data_dir, tokenizer, self.model_config.vocab_size)
-        self.train_windows = ShardWindows(c.data_dir, meta, "train", c.block_size, c.seed)
-        self.val_windows = ShardWindows(c.data_dir, meta, "val", c.block_size, c.seed)
+        self.module = _initial_module(c, self.sp).to(p.device)
+        self.model_config = self.module.config
+        self.train_windows, self.val_windows = self._data(tokenizer)
         self.lengths = byte_lengths(self.sp, self.model_config.vocab_size)
-
-        self.module = Gemma3ForCausalLM(self.model_config, attention=c.attention).to(p.device)
+        self.heldout = {text_set_name(path): document_texts(path) for path in c.eval_texts}
+        if c.lora_rank and p.distributed and c.distributed == "fsdp":
+            raise ConfigError("lora_rank > 0 runs with distributed=ddp (or one process), not fsdp")
+        self.lora = add_lora(self.module, c.lora_rank, c.lora_alpha, c.lora_targets) if c.lora_rank else None
         if c.activation_checkpointing:
             distributed.checkpoint_activations(self.module)
         self.model = distributed.parallelize(self.module, p, c.distributed, c.compile)
@@ -88,60 +91,49 @@ class Trainer:
         if resume:
             self._resume()
 
-    # -- state ---------------------------------------------------------------------------------------------
-    def _full_state(self) -> tuple[dict, dict]:
-        if not self.fsdp:
-            return self.module.state_dict(), self.optimizer.state_dict()
-        from torch.distributed.checkpoint.state_dict import (
-            StateDictOptions,
-            get_model_state_dict,
-            get_optimizer_state_dict,
-        )
+    def _data(self, tokenizer: str) -> tuple:
+        """Train and val batches: conversations (SFT) or windows of the shards."""
+        c = self.config
+        if c.sft_data:
+            micro_batches = c.grad_accum * self.processes.world_size
+            return tuple(ConversationBatches(c.sft_data, split, self.sp, c.block_size, c.seed, micro_batches,
+                                             shuffle=split == "train") for split in ("train", "val"))
+        meta = read_meta(c.data_dir, tokenizer, self.model_config.vocab_size)
+        return tuple(ShardWindows(c.data_dir, meta, split, c.block_size, c.seed) for split in ("train", "val"))
 
-        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
-        return (get_model_state_dict(self.module, options=options),
-                get_optimizer_state_dict(self.module, self.optimizer, options=options))
-
-    def _load_full_state(self, weights: dict, optimizer: dict) -> None:
-        if not self.fsdp:
-            self.module.load_state_dict(weights)
-            self.optimizer.load_state_dict(optimizer)
-            return
-        from torch.distributed.checkpoint.state_dict import (
-            StateDictOptions,
-            set_model_state_dict,
-            set_optimizer_state_dict,
-        )
-
-        options = StateDictOptions(full_state_dict=True)
-        set_model_state_dict(self.module, weights, options=options)
-        set_optimizer_state_dict(self.module, self.optimizer, optimizer, options=options)
-
+    # -- checkpoints (trainer/checkpoint.py) ---------------------------------------------------------------
     def save(self, val_loss: float | None) -> None:
-        weights, optimizer = self._full_state()  # every process takes part (FSDP gathers)
+        weights, optimizer = full_state(self.module, self.optimizer, self.fsdp)  # every process takes part
+        if self.lora is not None:
+            weights = merged_state_dict(self.lora)  # what python -m model reads; the adapters go in the state
         if self.processes.main:
             state = {"step": self.step, "tokens": self.tokens, "best_val": self.best_val, "optimizer": optimizer,
-                     "scheduler": self.scheduler.state_dict(), "rng": _rng_states(),
+                     "scheduler": self.scheduler.state_dict(), "rng": rng_states(),
                      "config": dataclasses.asdict(self.config), "git_commit": git_commit(),
-                     "world_size": self.processes.world_size}
+                     "world_size": self.processes.world_size,
+                     "lora": adapter_state(self.lora) if self.lora is not None else None}
             folder = self.checkpoints.save(self.module, state, val_loss, weights)
             self.log.write({"event": "checkpoint", "step": self.step, "path": str(folder)})
         if self.processes.distributed:
             torch.distributed.barrier()
 
     def _resume(self) -> None:
-        from safetensors.torch import load_file
-
         folder = self.checkpoints.latest_sound()
         if folder is None:
             self.log.progress(f"--resume: no usable checkpoint under {self.checkpoints.root}; starting at step 0")
             return
         state = Checkpoints.load_state(folder)
-        self._load_full_state(load_file(str(folder / "model.safetensors")), state["optimizer"])
+        if self.lora is not None:  # the base is init_from again; the checkpoint's weights are merged ones
+            load_adapter_state(self.lora, state["lora"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        else:
+            load_full_state(self.module, self.optimizer, self.fsdp, Checkpoints.load_weights(folder),
+                            state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.step, self.tokens, self.best_val = state["step"], state["tokens"], state["best_val"]
-        _restore_rng(state["rng"])
-        self.log.write({"event": "resume", "step": self.step, "from": str(folder)})
+        restore_rng(state["rng"])
+        rewritten = self.log.rewind(self.step)
+        self.log.write({"event": "resume", "step": self.step, "from": str(folder), "steps_run_again": len(rewritten)})
 
     # -- steps ---------------------------------------------------------------------------------------------
     def _micro_batches(self):
@@ -167,6 +159,9 @@ class Trainer:
         record = {"loss": loss_value, "lr": self.scheduler.get_last_lr()[0]}
         if not math.isfinite(loss_value):
             self.optimizer.zero_grad(set_to_none=True)
+            with warnings.catch_warnings():  # deliberate: the schedule follows the step even when AdamW did not run
+                warnings.filterwarnings("ignore", r"Detected call of `lr_scheduler\.step\(\)` before", UserWarning)
+                self.scheduler.step()
             return record | {"skipped": True}
         norm = torch.nn.utils.clip_grad_norm_(self.module.parameters(), c.grad_clip if c.grad_clip > 0 else math.inf)
         self.optimizer.step()
@@ -182,9 +177,12 @@ class Trainer:
         c = self.config
         figures = validation(self.model, self.val_windows, c.eval_batches, c.batch_size, self.processes.device,
                              self.autocast, self.lengths)
+        figures |= heldout_bits_per_byte(self.model, self.sp, self.heldout, c.block_size, c.batch_size,
+                                         self.processes.device, self.autocast)
         self.log.write({"event": "eval", "step": self.step, **figures})
         if c.sample_tokens and self.processes.main and not self.fsdp:
-            generated = samples(self.module, self.sp, c.sample_prompts, c.sample_tokens, self.processes.device)
+            generated = (chat_samples(self.module, self.sp, c.sample_prompts, c.sample_tokens) if c.sft_data else
+                         samples(self.module, self.sp, c.sample_prompts, c.sample_tokens, self.processes.device))
             self.log.write({"event": "samples", "step": self.step, "samples": generated})
         return figures["val_loss"]
 

@@ -21,8 +21,9 @@ from pipeline.cards.profile import (
     script_mix,
 )
 from pipeline.cards.render import render_markdown
+from pipeline.cards.sections import largest_clusters, lines_removed
 from pipeline.config import RunConfig
-from pipeline.workdir import iter_records
+from pipeline.documents import read_documents
 
 
 def card_dir(config: RunConfig) -> Path:
@@ -79,13 +80,26 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
         "examples_kept": _examples(kept, 3),
         "examples_set_aside": _examples_per_reason(rejected),
         "added_examples": _added_examples(paths.output) if summary.get("documents_added") else [],
+        "tokens": _shard_meta(paths.output),
+        "lines_removed": lines_removed(summary["steps"], [paths.output, paths.rejected]),
+        "largest_clusters": largest_clusters(paths.output, paths.removed) if stage.notes.get("s_curve") else [],
         "plots": plots,
         "notes": stage.notes,
+        "made_from": json.loads(paths.fingerprint.read_text()) if paths.fingerprint.exists() else {},
     }
     (out / f"{stage.folder}.json").write_text(json.dumps(card, ensure_ascii=False, indent=2))
     markdown = out / f"{stage.folder}.md"
     markdown.write_text(render_markdown(card))
     return markdown
+
+
+def _shard_meta(folder: Path) -> dict | None:
+    """A token stage's meta.json (tokens per split, before and after rehydration), else None."""
+    meta_file = folder / "meta.json"
+    if not meta_file.exists():
+        return None
+    meta = json.loads(meta_file.read_text())
+    return {k: meta[k] for k in ("tokenizer", "tokenizer_sha256", "vocab_size", "totals", "rehydration")}
 
 
 def _snippet(text: str, limit: int = 280) -> str:
@@ -101,16 +115,15 @@ def _examples(frame, n: int) -> list[dict]:
 
 def _added_examples(folder: Path, per_kind: int = 3, scan: int = 20_000) -> list[dict]:
     """Copies a stage added (metadata `parent_id`) beside their originals, a few of each kind."""
-    records = list(iter_records(folder, scan))
-    texts = {r["id"]: r["text"] for r in records}
+    documents = list(read_documents([folder], scan, missing_ok=True))
+    texts = {doc.id: doc.text for doc in documents}
     shown: dict[str, int] = {}
     examples = []
-    for r in records:
-        meta = r.get("metadata") or {}
-        kind, parent = meta.get("hinglish"), meta.get("parent_id")
+    for doc in documents:
+        kind, parent = doc.metadata.get("hinglish"), doc.metadata.get("parent_id")
         if kind and parent in texts and shown.get(kind, 0) < per_kind:
             shown[kind] = shown.get(kind, 0) + 1
-            examples.append({"kind": kind, "original": _snippet(texts[parent], 160), "copy": _snippet(r["text"], 160)})
+            examples.append({"kind": kind, "original": _snippet(texts[parent], 160), "copy": _snippet(doc.text, 160)})
     return examples
 
 

@@ -36,9 +36,9 @@ def plot_script_mix(kept: pl.DataFrame, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 3.5))
     bins = np.linspace(0, 1, 21)
     for column, label in (
-        ("devanagari_share", "Devanagari"),
-        ("latin_share", "Latin"),
-        ("other_share", "other"),
+        ("script_devanagari", "Devanagari"),
+        ("script_latin", "Latin"),
+        ("script_other", "other"),
     ):
         if not kept.is_empty():
             ax.hist(kept[column].to_numpy(), bins=bins, histtype="step", linewidth=2, label=label)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.workdir import iter_records
+from pipeline.documents import read_documents
 
 # A card describes the data, it does not need all of it: past this many documents per folder it samples
 # the first ones of every file, and says so.
@@ -18,14 +18,14 @@ def profile_folder(folder: Path, limit: int = MAX_PROFILED_DOCS, scores: tuple[s
     metadata `scores` a stage records (null where a document has none)."""
     rows = [
         {
-            "id": r.get("id"),
-            "text": r.get("text") or "",
-            "source": (r.get("metadata") or {}).get("source", "?"),
-            "reason": (r.get("metadata") or {}).get("filter_reason"),
-            "where": _where(r.get("metadata") or {}),
-            **{name: _number((r.get("metadata") or {}).get(name)) for name in scores},
+            "id": doc.id,
+            "text": doc.text,
+            "source": doc.metadata.get("source", "?"),
+            "reason": doc.metadata.get("filter_reason"),
+            "where": _where(doc.metadata),
+            **{name: _number(doc.metadata.get(name)) for name in scores},
         }
-        for r in iter_records(folder, limit)
+        for doc in read_documents([folder], limit, missing_ok=True)
     ]
     schema = {
         "id": pl.String,
@@ -38,13 +38,15 @@ def profile_folder(folder: Path, limit: int = MAX_PROFILED_DOCS, scores: tuple[s
     frame = pl.DataFrame(rows, schema=schema)
     text = pl.col("text")
     written = text.str.count_matches(r"[\p{L}\p{M}\p{N}]")
+    # The card's script mix is its own measure (letters, marks and digits), named apart from the scores a stage
+    # recorded: the filter's `devanagari_share` (letters only) must reach the card as the filter used it.
     return frame.with_columns(
         chars=text.str.len_chars(),
         bytes=text.str.len_bytes(),
         words=text.str.count_matches(r"\S+"),
-        devanagari_share=_share(text.str.count_matches(r"\p{Devanagari}"), written),
-        latin_share=_share(text.str.count_matches(r"\p{Latin}"), written),
-    ).with_columns(other_share=(1 - pl.col("devanagari_share") - pl.col("latin_share")).clip(0, 1))
+        script_devanagari=_share(text.str.count_matches(r"\p{Devanagari}"), written),
+        script_latin=_share(text.str.count_matches(r"\p{Latin}"), written),
+    ).with_columns(script_other=(1 - pl.col("script_devanagari") - pl.col("script_latin")).clip(0, 1))
 
 
 def _number(value) -> float | None:
@@ -84,11 +86,11 @@ def script_mix(frame: pl.DataFrame) -> dict[str, float]:
     if frame.is_empty():
         return {}
     return {
-        "mean_devanagari_share": round(float(frame["devanagari_share"].mean()), 4),
-        "mean_latin_share": round(float(frame["latin_share"].mean()), 4),
-        "mean_other_share": round(float(frame["other_share"].mean()), 4),
-        "documents_mostly_devanagari": int((frame["devanagari_share"] >= 0.5).sum()),
-        "documents_mostly_latin": int((frame["latin_share"] >= 0.5).sum()),
+        "mean_devanagari_share": round(float(frame["script_devanagari"].mean()), 4),
+        "mean_latin_share": round(float(frame["script_latin"].mean()), 4),
+        "mean_other_share": round(float(frame["script_other"].mean()), 4),
+        "documents_mostly_devanagari": int((frame["script_devanagari"] >= 0.5).sum()),
+        "documents_mostly_latin": int((frame["script_latin"] >= 0.5).sum()),
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline.cards.sections import largest_clusters_markdown, lines_removed_markdown
+
 # The card lists this many set-aside records by file and line; stats.json lists more.
 MAX_RECORDS_SHOWN = 50
 
@@ -57,6 +59,7 @@ def render_markdown(card: dict) -> str:
         "",
         notes["languages"],
         "",
+        *_detector_line(card.get("made_from", {})),
         *_script_section(card),
         "## Source data",
         "",
@@ -76,10 +79,13 @@ def render_markdown(card: dict) -> str:
         "## What was set aside and why",
         "",
         *_set_aside_section(card),
+        *lines_removed_markdown(card.get("lines_removed", [])),
         *_scores_section(card),
         *_added_section(card),
+        *_tokens_section(card.get("tokens")),
         *(
-            ["## Near-duplicate detection", "", f"![S-curve]({card['plots']['s_curve']})", ""]
+            ["## Near-duplicate detection", "", f"![S-curve]({card['plots']['s_curve']})", "",
+             *largest_clusters_markdown(card.get("largest_clusters", []))]
             if "s_curve" in card["plots"]
             else []
         ),
@@ -112,6 +118,16 @@ def render_markdown(card: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _detector_line(made_from: dict) -> list[str]:
+    detector = made_from.get("hinglish_detector")
+    if detector is None:
+        return []
+    if detector["setting"] == "none":
+        return ["Romanised-Hindi detector: none (`hinglish_model: none`): every Latin-script document was set "
+                "aside as not_hindi.", ""]
+    return [f"Romanised-Hindi detector: `{detector['setting']}` (model sha256 {detector['sha256'][:12]}…).", ""]
 
 
 def _script_section(card: dict) -> list[str]:
@@ -178,6 +194,22 @@ def _scores_section(card: dict) -> list[str]:
         *_table(["score", "among documents", "with the score", "p10", "p50", "p90"], rows),
         f"![scores]({card['plots']['scores']})",
         "",
+    ]
+
+
+def _tokens_section(meta: dict | None) -> list[str]:
+    """06_tokenize: tokens and documents per split, before and after rehydration (from its meta.json)."""
+    if not meta:
+        return []
+    rows = [[split, _n(t["documents_before_rehydration"]), _n(t["documents"]), _n(t["tokens_before_rehydration"]),
+             _n(t["tokens"])] for split, t in meta["totals"].items()]
+    return [
+        "## Tokens",
+        "",
+        f"Tokenizer `{meta['tokenizer']}` (sha256 `{meta['tokenizer_sha256'][:16]}…`), vocabulary "
+        f"{_n(meta['vocab_size'])}; rehydration {'on' if meta['rehydration']['enabled'] else 'off'} (train only).",
+        "",
+        *_table(["split", "documents", "documents rehydrated", "tokens", "tokens rehydrated"], rows),
     ]
 
 

@@ -15,6 +15,8 @@ from pipeline.stages.hinglish import HINGLISH_NOTES, build_hinglish
 from pipeline.stages.ingest import INGEST_NOTES, build_ingest
 from pipeline.stages.phase import Phase
 from pipeline.stages.pii import PII_NOTES, build_pii
+from pipeline.stages.tokenize import TOKENIZE_NOTES, build_tokenize, finish_tokenize
+from pipeline.typed_config import ConfigError
 from pipeline.workdir import StagePaths, stage_paths
 
 StageBuilder = Callable[[RunConfig, StagePaths, "StagePaths | None"], "list[PipelineStep] | list[Phase]"]
@@ -27,6 +29,7 @@ class Stage:
     build: StageBuilder
     summary: str  # one line for the card and `--help`
     notes: dict  # card text: languages, personal_information, limitations (list), score_fields (histograms)
+    finish: Callable[[RunConfig, StagePaths], None] | None = None  # after all tasks, before the books and card
 
     @property
     def folder(self) -> str:
@@ -72,6 +75,14 @@ STAGES: list[Stage] = [
         "add romanised and code-mixed copies of a seeded share of the Devanagari Hindi documents",
         HINGLISH_NOTES,
     ),
+    Stage(
+        6,
+        "tokenize",
+        build_tokenize,
+        "encode documents into uint16 shards for the trainer: split by root document, train rehydrated",
+        TOKENIZE_NOTES,
+        finish_tokenize,
+    ),
 ]
 
 
@@ -79,7 +90,7 @@ def get_stage(name: str) -> Stage:
     for stage in STAGES:
         if name in (stage.name, stage.folder):
             return stage
-    raise KeyError(f"no stage {name!r}; stages are: {', '.join(s.name for s in STAGES)}")
+    raise ConfigError(f"no stage {name!r}; stages are: {', '.join(s.name for s in STAGES)}")
 
 
 def previous_stage(stage: Stage) -> Stage | None:

@@ -1,4 +1,5 @@
-"""Stage 03_dedup: exact duplicates (hash of the normalised text), then near duplicates (datatrove's MinHash).
+"""Stage 03_dedup: exact duplicates (hash of the text up to case, whitespace and punctuation), then near duplicates
+(datatrove's MinHash, numbers ignored).
 
 Phases, each a datatrove run that Slurm or Ray can fan out (README "Scaling out" gives task counts):
   exact_hashes (tasks)  read → ExactHashes                     minhash/exact/NNNNN.jsonl
@@ -34,6 +35,8 @@ DEDUP_NOTES = {
         "Near duplicates are found on word 5-grams with 40 buckets of 4 hashes: a pair at Jaccard 0.5 is caught "
         "with probability 0.92, at 0.3 with 0.28 (see the S-curve), so two texts sharing a long wire story can "
         "be merged.",
+        "Exact means the same text up to case, whitespace and punctuation; pages that differ only in their "
+        "numbers (year pages, timetables) are near duplicates, found by MinHash with numbers mapped to 0.",
         "The kept copy of a cluster is datatrove's choice (the cluster's root), not the longest or best one.",
         "`duplicate_cluster_size` adds the keeper's own exact copies to its MinHash cluster size; exact copies of "
         "the other cluster members are not added.",

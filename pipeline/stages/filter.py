@@ -1,8 +1,10 @@
 """Stage 02_filter: keep Hindi (Devanagari, and romanised Hindi once its classifier is trained) that reads well.
 
-JsonlReader(01_ingest output) → Mojibake → Hindi language ID → Gopher quality → FineWeb quality →
+JsonlReader(01_ingest output) → Mojibake → Line cleaning → Hindi language ID → Gopher quality → FineWeb quality →
 Gopher repetition → Hinglish quality → Toxicity → JsonlWriter(output)
-Mojibake runs first so that KrutiDev pages are named as such rather than as "not Hindi". Every filter writes
+Mojibake runs first so that KrutiDev pages are named as such rather than as "not Hindi". Line cleaning
+(pipeline/line_cleaning.py) then takes the lines that are not Hindi prose out of Hindi documents (English
+template lines, navigation lists, infobox facts), so that the document decisions judge the prose. Every filter writes
 what it sets aside to rejected/<filter>/ with `filter_reason` and its scores in the metadata.
 """
 
@@ -13,24 +15,29 @@ from datatrove.pipeline.readers import JsonlReader
 
 from pipeline.config import RunConfig
 from pipeline.hindi_quality import HindiFineWebQuality, HindiGopherQuality, HindiRepetition, HinglishQualityFilter
+from pipeline.hinglish_model import detector_path
 from pipeline.language_id import HindiLanguageFilter
+from pipeline.line_cleaning import LineCleaning
 from pipeline.mojibake import MojibakeFilter
 from pipeline.stage_writers import stage_writer
 from pipeline.toxicity import ToxicityFilter
 from pipeline.workdir import StagePaths
 
 FILTER_NOTES = {
-    "languages": "Hindi in Devanagari (`hi_Deva`: lid.176 P(hi) and the Devanagari share of letters) and, when "
-    "a romanised-Hindi fastText classifier is configured (`stages.filter.language.hinglish_model`), Hindi in "
-    "Latin letters (`hi_Latn`). "
+    "languages": "Hindi in Devanagari (`hi_Deva`: lid.176 P(hi) and the Devanagari share of letters), code-mixed "
+    "Hindi with English words in Latin letters (`hi_mixed`) and, with the romanised-Hindi detector "
+    "(`stages.filter.language.hinglish_model`, named below), Hindi in Latin letters (`hi_Latn`). "
     "Every kept document carries `language` in its metadata.",
     "personal_information": "Not redacted yet: stage 04_pii does that. The toxicity filter records lexicon "
     "matches per category (`toxicity_hits`), not who they were aimed at.",
     "limitations": [
+        "Line cleaning removes, from Hindi documents, lines under 31 characters without a sentence end: short "
+        "headlines, headings and captions go with the debris. English sentences stay where they are more than a "
+        "third of the Hindi prose's letters (the document then goes as mostly_latin_script when English leads).",
         "lid.176 confuses short Hindi lists and tables with Marathi and Nepali; those are set aside as "
         "low_hindi_score together with real Marathi and Nepali.",
-        "Without the romanised-Hindi classifier every Latin-script document, Hinglish included, is set aside "
-        "as not_hindi.",
+        "A run without the romanised-Hindi detector (`hinglish_model: none`) sets every Latin-script document, "
+        "Hinglish included, aside as not_hindi.",
         "The abuse lexicon matches words, not meaning: sarcasm, veiled abuse and new spellings pass, and a "
         "quoted slur counts like a used one (the density threshold keeps long articles that quote one).",
         "A lone avagraha (ऽ) used as a danda by legacy-font conversions is left in the text; only sequences no "
@@ -55,7 +62,8 @@ def build_filter(config: RunConfig, paths: StagePaths, previous: StagePaths) -> 
     return [
         JsonlReader(str(previous.output), glob_pattern="*.jsonl.gz"),
         MojibakeFilter(settings.mojibake, rejected("mojibake")),
-        HindiLanguageFilter(settings.language, rejected("language")),
+        LineCleaning(settings.lines, settings.language.code_mixed_function_words, rejected("lines")),
+        HindiLanguageFilter(settings.language, detector_path(config), rejected("language")),
         HindiGopherQuality(settings.gopher_quality, rejected("gopher_quality")),
         HindiFineWebQuality(settings.fineweb_quality, rejected("fineweb_quality")),
         HindiRepetition(settings.repetition, rejected("repetition")),

@@ -1,0 +1,132 @@
+"""A GGUF file run by llama.cpp itself (llama.h through `llama-cpp-python`'s low-level ctypes bindings), for the
+export's checks and the CPU benchmark.
+
+Only the C API is used: load, tokenize, decode a batch with the logits of every position, and greedy decoding
+of one token per `llama_decode`, as llama.cpp's own CLI decodes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+import numpy as np
+
+from model.errors import ModelInputError
+
+
+def _silence(llama_cpp) -> None:
+    """llama.cpp logs every load to stderr; the callback must outlive the library, so it is kept on the module."""
+    if not hasattr(llama_cpp, "_hindi_slm_quiet"):
+        llama_cpp._hindi_slm_quiet = llama_cpp.llama_log_callback(lambda *_: None)
+        llama_cpp.llama_log_set(llama_cpp._hindi_slm_quiet, ctypes.c_void_p(0))
+
+
+class LlamaCppModel:
+    """One model and one context of `n_ctx` positions; every call starts from an empty KV cache. `f32_cache`:
+    keys and values in fp32 instead of llama.cpp's default fp16, for exact comparisons."""
+
+    def __init__(self, gguf_file: str | Path, n_ctx: int = 1024, threads: int | None = None,
+                 f32_cache: bool = False):
+        import llama_cpp  # ImportError: the dev extra is not installed
+
+        self.api = api = llama_cpp
+        _silence(api)
+        api.llama_backend_init()
+        self.model = api.llama_model_load_from_file(str(gguf_file).encode(), api.llama_model_default_params())
+        if not self.model:
+            raise RuntimeError(f"llama.cpp could not load {gguf_file}")
+        params = api.llama_context_default_params()
+        params.n_ctx = params.n_batch = params.n_ubatch = n_ctx
+        params.n_threads = params.n_threads_batch = threads or os.cpu_count() or 1
+        if f32_cache:
+            params.type_k = params.type_v = api.GGML_TYPE_F32
+        self.ctx = api.llama_init_from_model(self.model, params)
+        if not self.ctx:
+            api.llama_model_free(self.model)
+            raise RuntimeError(f"llama.cpp could not make a context of {n_ctx} for {gguf_file}")
+        self.vocab = api.llama_model_get_vocab(self.model)
+        self.n_vocab = api.llama_vocab_n_tokens(self.vocab)
+        self.n_ctx = n_ctx
+
+    def close(self) -> None:
+        if self.ctx:
+            self.api.llama_free(self.ctx)
+            self.api.llama_model_free(self.model)
+            self.ctx = self.model = None
+
+    def __enter__(self) -> LlamaCppModel:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+    def metadata(self, key: str) -> str | None:
+        """A GGUF metadata value as llama.cpp read it (None when absent)."""
+        buffer = ctypes.create_string_buffer(1 << 16)
+        n = self.api.llama_model_meta_val_str(self.model, key.encode(), buffer, len(buffer))
+        return None if n < 0 else buffer.value.decode()
+
+    def chat_prompt(self, messages: list[dict]) -> str:
+        """The conversation rendered by llama.cpp's own chat code (what llama-cli and llama-server do without
+        --jinja) from the file's chat template, ending in the model's turn."""
+        api = self.api
+        template = api.llama_model_chat_template(self.model, None)
+        chat = (api.llama_chat_message * len(messages))(
+            *[api.llama_chat_message(role=m["role"].encode(), content=m["content"].encode()) for m in messages])
+        size = 256 + 2 * sum(len(m["content"].encode()) for m in messages)
+        buffer = ctypes.create_string_buffer(size)
+        n = api.llama_chat_apply_template(template, chat, len(messages), True, buffer, size)
+        if n < 0 or n > size:
+            raise ModelInputError("llama.cpp does not know this file's chat template")
+        return buffer.raw[:n].decode()
+
+    def tokenize(self, text: str, add_bos: bool = True, parse_special: bool = True) -> list[int]:
+        data = text.encode()
+        room = len(data) + 8
+        tokens = (self.api.llama_token * room)()
+        n = self.api.llama_tokenize(self.vocab, data, len(data), tokens, room, add_bos, parse_special)
+        if n < 0:
+            raise RuntimeError(f"llama_tokenize needed {-n} tokens for {len(data)} bytes")
+        return list(tokens[:n])
+
+    def _decode(self, ids: list[int], start: int, all_logits: bool) -> None:
+        api = self.api
+        batch = api.llama_batch_init(len(ids), 0, 1)
+        try:
+            batch.n_tokens = len(ids)
+            for i, token in enumerate(ids):
+                batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, start + i, 1
+                batch.seq_id[i][0] = 0
+                batch.logits[i] = all_logits or i == len(ids) - 1
+            if (code := api.llama_decode(self.ctx, batch)) != 0:
+                raise RuntimeError(f"llama_decode failed with code {code}")
+        finally:
+            api.llama_batch_free(batch)
+
+    def _row(self, i: int) -> np.ndarray:
+        pointer = self.api.llama_get_logits_ith(self.ctx, i)
+        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).copy()
+
+    def _reset(self, length: int) -> None:
+        if length > self.n_ctx:
+            raise ModelInputError(f"{length} positions do not fit the context of {self.n_ctx}")
+        self.api.llama_memory_clear(self.api.llama_get_memory(self.ctx), True)
+
+    def logits(self, ids: list[int]) -> np.ndarray:
+        """Next-token logits after every prefix of `ids`: (T, V) fp32, in one batch."""
+        self._reset(len(ids))
+        self._decode(ids, 0, all_logits=True)
+        return np.stack([self._row(i) for i in range(len(ids))])
+
+    def greedy(self, ids: list[int], new_tokens: int, vocab_limit: int | None = None) -> list[int]:
+        """`new_tokens` argmax tokens after `ids`; no stop at EOS, so that runs compare position by position."""
+        self._reset(len(ids) + new_tokens)
+        self._decode(ids, 0, all_logits=False)
+        out: list[int] = []
+        for step in range(new_tokens):
+            out.append(int(np.argmax(self._row(-1)[:vocab_limit])))
+            if step + 1 < new_tokens:
+                self._decode(out[-1:], len(ids) + step, all_logits=False)
+        return out

@@ -1,0 +1,64 @@
+"""Stages that chain: a change upstream makes every later stage stale (refused with the folders to remove, or
+redone with --redo-from), the tokenizer reads only a finished stage, and Hinglish is kept with no command run
+before the pipeline."""
+
+import json
+from pathlib import Path
+
+from pipeline.__main__ import main
+from pipeline.config import load_run_config
+from tests.conftest import REPO, SAMPLE_CONFIG, corpus_path, read_jsonl_folder
+from tokenizer.__main__ import main as tokenizer_main
+
+HINGLISH_INPUT = Path(__file__).parent / "fixtures" / "hinglish_input"
+
+
+def run_dir(run_args) -> Path:
+    return load_run_config(str(SAMPLE_CONFIG), workdir=run_args[1]).run_dir
+
+
+def test_a_changed_filter_setting_makes_the_later_stages_stale(run_args, capsys):
+    chain = ["run", str(SAMPLE_CONFIG), *run_args, "--stage", "ingest", "--stage", "filter", "--stage", "dedup"]
+    assert main(chain) == 0
+    dedup_made_from = (run_dir(run_args) / "03_dedup" / "run.json").read_text()
+    changed = ["--set", "stages.filter.toxicity.max_density=0.5"]
+
+    assert main(chain + changed) == 2, "never skipped silently on the old completion markers"
+    error = capsys.readouterr().err
+    assert "02_filter, 03_dedup" in error and "--redo-from filter" in error
+    assert main(["run", str(SAMPLE_CONFIG), *run_args, "--stage", "dedup", *changed]) == 2, "nor when run alone"
+
+    assert main(chain + changed + ["--redo-from", "filter"]) == 0
+    assert (run_dir(run_args) / "03_dedup" / "run.json").read_text() != dedup_made_from
+    assert main(chain + changed) == 0, "now up to date: finished tasks are skipped"
+
+
+def test_the_tokenizer_refuses_a_stage_that_did_not_finish(run_args, capsys):
+    assert main(["run", str(SAMPLE_CONFIG), *run_args, "--stage", "ingest", "--stage", "filter"]) == 0
+    stage = run_dir(run_args) / "02_filter"
+    # what a kill leaves: a task without its completion marker, and no books
+    next((stage / "logs" / "completions").iterdir()).unlink()
+    (stage / "stats.json").unlink()
+    tokenizer = [str(REPO / "configs" / "tokenizer_sample.yaml"), f"--run_dir={run_dir(run_args)}"]
+    assert tokenizer_main(["train", *tokenizer, "--out", str(run_dir(run_args) / "tok")]) == 2
+    error = capsys.readouterr().err
+    assert "02_filter is unfinished" in error and "--stage filter" in error
+
+
+def test_hinglish_is_kept_with_no_command_run_first(tmp_path):
+    corpus_path("hinglish")  # the detector trains on the corpus (the run's own documents without it)
+    args = ["run", str(REPO / "configs" / "local.yaml"), "--input", str(HINGLISH_INPUT), "--workdir",
+            str(tmp_path / "work"), "--set", f"cards_dir={tmp_path / 'cards'}"]
+    args += ["--stage", "ingest", "--stage", "filter"]
+    assert main(args) == 0
+    config = load_run_config(str(REPO / "configs" / "local.yaml"), inputs=[str(HINGLISH_INPUT)],
+                             workdir=str(tmp_path / "work"))
+    kept = read_jsonl_folder(config.run_dir / "02_filter" / "output")
+    kinds = [json.loads(line)["kind"] for line in (HINGLISH_INPUT / "docs.jsonl").read_text().splitlines()]
+    languages = [r["metadata"]["language"] for r in kept]
+    hinglish_in = sum(k != "hi_Deva" for k in kinds)
+    assert sum(lang in ("hi_Latn", "hi_mixed") for lang in languages) >= 0.9 * hinglish_in
+    assert languages.count("hi_mixed") >= 0.9 * kinds.count("hi_mixed"), "mixed-script text kept as Hinglish"
+    assert (tmp_path / "work" / "hinglish_lid" / "model.bin").exists()
+    card = (tmp_path / "cards" / config.run / "02_filter.md").read_text()
+    assert "Romanised-Hindi detector: `auto`" in card

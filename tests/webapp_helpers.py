@@ -1,0 +1,130 @@
+"""What the web app tests serve: a pipeline run of the bundled sample, a briefly trained tiny checkpoint, and the
+real server (`python -m webapp`) in a subprocess on a free loopback port, one for the session (tests/conftest.py's
+`served`, for tests/test_webapp.py and tests/test_webapp_pages.py); plus raw HTTP for what a client library would
+not send."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.typed_config import load_config
+from tests.conftest import REPO, SAMPLE_CONFIG
+from tests.trainer_helpers import build_shards
+from trainer.config import TrainConfig
+from trainer.loop import Trainer
+
+TINY = REPO / "configs" / "train_tiny.yaml"
+
+
+def run_sample_pipeline(workdir: Path, cards: Path) -> Path:
+    """Ingest, filter and dedup of the bundled sample (rejected/ and removed/ documents, cards); the run folder.
+    In a subprocess: datatrove forks its workers, and this process has threads by now (a fork could inherit a
+    held lock). Without the romanised-Hindi detector (training it takes longer than the rest), Latin text is set
+    aside."""
+    command = [sys.executable, "-m", "pipeline", "run", str(SAMPLE_CONFIG), "--workdir", str(workdir),
+               "--set", f"cards_dir={cards}", "--set", "stages.filter.language.hinglish_model=none",
+               "--stage", "ingest", "--stage", "filter", "--stage", "dedup"]
+    subprocess.run(command, cwd=REPO, check=True, capture_output=True)
+    return workdir / "sample"
+
+
+def train_tiny_checkpoint(folder: Path, steps: int = 12) -> Path:
+    """A tiny model trained a few steps on written Hindi/Hinglish (its log.jsonl has step and eval records);
+    returns the training run's out_dir."""
+    shards = build_shards(folder / "data")
+    out_dir = folder / "runs" / "tiny"
+    items = [f"data_dir={shards}", f"out_dir={out_dir}", "tensorboard=false", "sample_tokens=0",
+             f"max_steps={steps}", "warmup_steps=4", f"eval_every={steps // 2}", f"checkpoint_every={steps}"]
+    Trainer(load_config(TrainConfig, TINY, items), resume=False).run()
+    return out_dir
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(self, method: str, path: str, body: bytes | dict | None = None) -> tuple[int, dict]:
+        """(status, JSON body) of one request; a dict body is sent as JSON, bytes as they are."""
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request(method, path, body=data, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def start_server(checkpoint: Path, workdir: Path, cards: Path, runs: Path, log: Path, *flags: str) -> RunningServer:
+    """`python -m webapp` on a free port; returns once /health answers (the model is loaded)."""
+    port = free_port()
+    command = [sys.executable, "-m", "webapp", "--checkpoint", str(checkpoint), "--model-name", "tiny",
+               "--workdir", str(workdir), "--cards", str(cards), "--runs", str(runs), "--port", str(port), *flags]
+    process = subprocess.Popen(command, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    server = RunningServer(process, port, log)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert process.poll() is None, f"the server exited: {log.read_text()[-3000:]}"
+        try:
+            if server.request("GET", "/health")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)  # not listening yet: it loads the model first
+    server.stop()
+    raise TimeoutError(f"the server did not answer /health within 120 s: {log.read_text()[-3000:]}")
+
+
+def wait_for(condition, timeout: float = 30.0, what: str = "condition"):
+    """Poll `condition()` until it returns something truthy (its value), or fail after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@dataclass
+class Served:
+    server: RunningServer
+    checkpoint: Path  # the checkpoint the server loaded
+    out_dir: Path  # its training run (log.jsonl), listed on the training page as "tiny"
+    run_dir: Path  # the pipeline run "sample"
+
+
+def serve(tmp_path_factory) -> Iterator[Served]:
+    """The session's server (tests/conftest.py's `served` fixture) over a tiny checkpoint and the sample's
+    pipeline run, with small limits the tests reach."""
+    root = tmp_path_factory.mktemp("webapp")
+    run_dir = run_sample_pipeline(root / "work", root / "cards")
+    out_dir = train_tiny_checkpoint(root)
+    checkpoint = sorted((out_dir / "checkpoints").glob("step_*"))[-1]
+    server = start_server(out_dir, root / "work", root / "cards", out_dir.parent, root / "server.log",
+                          "--max-tokens", "2000", "--max-waiting", "2", "--max-message-chars", "500")
+    yield Served(server, checkpoint, out_dir, run_dir)
+    server.stop()

@@ -1,0 +1,92 @@
+"""python -m webapp --checkpoint DIR [--workdir work] [--port 8000]: the chat, data and training pages and an
+OpenAI-compatible API on 127.0.0.1 (the model is loaded before the server listens, so /health answers once
+it is ready)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import torch
+import uvicorn
+
+from model.errors import ModelInputError
+from trainer.checkpoint import Checkpoints
+from webapp.data_browser import WorkFolder
+from webapp.generation import ServedModel
+from webapp.server import ServerLimits, create_app
+from webapp.training_log import TrainingRuns
+
+
+def resolve_checkpoint(path: Path) -> Path:
+    """A checkpoint directory as given, or a training run's newest sound checkpoint when given its out_dir."""
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is not a folder: give a checkpoint, a Hugging Face Gemma 3 folder or a "
+                                "training run's out_dir (make demo writes work/sample_run)")
+    if (path / "checkpoints").is_dir():
+        found = Checkpoints(path, keep_last=0, tokenizer="").latest_sound()
+        if found is None:
+            raise FileNotFoundError(f"{path}/checkpoints holds no sound checkpoint yet")
+        return found
+    return path
+
+
+def default_model_name(checkpoint: Path) -> str:
+    """`<run>/<step_N>` for a trainer checkpoint, else the folder's name: what /v1/models lists."""
+    if checkpoint.parent.name == "checkpoints":
+        return f"{checkpoint.parent.parent.name}/{checkpoint.name}"
+    return checkpoint.name
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    defaults = ServerLimits()
+    parser = argparse.ArgumentParser(prog="python -m webapp", description=__doc__)
+    parser.add_argument("--checkpoint", required=True, type=Path,
+                        help="checkpoint, Hugging Face Gemma 3 directory, or a training run's out_dir (its newest)")
+    parser.add_argument("--tokenizer", help="SentencePiece model (default: CHECKPOINT/tokenizer.model)")
+    parser.add_argument("--model-name", help="the model id clients name (default: <run>/<step> of the checkpoint)")
+    parser.add_argument("--workdir", default="work", help="the pipeline work folder the data pages read")
+    parser.add_argument("--cards", default="data_cards", help="the data cards folder (pipeline config cards_dir)")
+    parser.add_argument("--runs", action="append", default=None,
+                        help="folder holding training out_dirs (repeatable; default: runs and the work folder)")
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 opens the server to the network: no auth!")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--device", default="cuda" if _cuda() else "cpu")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice). One sequence is "
+                        "decoded at a time: for small models 1 is fastest, and far faster on a busy machine")
+    parser.add_argument("--max-tokens", type=int, default=defaults.max_tokens, help="most tokens one request gets")
+    parser.add_argument("--max-message-chars", type=int, default=defaults.max_message_chars)
+    parser.add_argument("--max-waiting", type=int, default=defaults.max_waiting,
+                        help="requests that may wait for the generation thread; more are answered 429")
+    return parser.parse_args(argv)
+
+
+def _cuda() -> bool:
+    return torch.cuda.is_available()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        checkpoint = resolve_checkpoint(args.checkpoint)
+        model = ServedModel(checkpoint, args.model_name or default_model_name(checkpoint), args.device,
+                            args.tokenizer)
+    except (FileNotFoundError, ModelInputError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    limits = ServerLimits(max_tokens=args.max_tokens, max_message_chars=args.max_message_chars,
+                          max_waiting=args.max_waiting, default_max_tokens=min(256, args.max_tokens))
+    training = TrainingRuns(args.runs or ["runs", args.workdir])
+    app = create_app(model, WorkFolder(args.workdir, args.cards), training, limits)
+    print(f"serving {model.name} from {checkpoint} on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
