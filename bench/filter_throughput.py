@@ -19,9 +19,9 @@ from datatrove.pipeline.writers import JsonlWriter
 
 from bench.ingest_throughput import CORPUS, ingest_corpus, time_pipeline
 from bench.results_table import BenchResult
-from pipeline.filter_settings import GopherQualitySettings
-from pipeline.hinglish_model import ensure_detector
-from pipeline.language_id import LocalFT176LID, bundled_lid176
+from pipeline.filter.hinglish_model import ensure_detector
+from pipeline.filter.language_id import LocalFT176LID, bundled_lid176
+from pipeline.filter.settings import GopherQualitySettings
 from pipeline.stages import get_stage
 
 REPEATS = 3

@@ -10,7 +10,7 @@ from bench.ingest_throughput import CORPUS
 from bench.results_table import BenchResult
 from bench.timing import best_alternating
 from pipeline.documents import read_documents
-from pipeline.pii import redact
+from pipeline.pii.redact import redact
 
 REPEATS = 3
 

@@ -49,7 +49,7 @@ def write_eval_tasks(out: str | Path, hindi: list[str], hinglish: list[str] | No
                      sources: dict | None = None) -> dict:
     """Write the held-out texts and the next-sentence items into `out`; returns (and writes) the manifest.
     Without real Hinglish, the Hinglish text is the Hindi documents romanised."""
-    from pipeline.romanize import romanize
+    from pipeline.hinglish.romanize import romanize
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)

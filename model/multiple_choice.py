@@ -69,8 +69,8 @@ def next_sentence_items(documents: list[str], seed: int = 0, per_document: int =
 
 
 def romanized_items(items: list[dict]) -> list[dict]:
-    """The same items in Latin letters, as people type Hindi (pipeline/romanize.py, its deterministic mode)."""
-    from pipeline.romanize import romanize
+    """The same items in Latin letters, as people type Hindi (pipeline/hinglish/romanize.py, its deterministic mode)."""
+    from pipeline.hinglish.romanize import romanize
 
     return [item | {"id": item["id"] + "-Latn", "context": romanize(item["context"]),
                     "choices": [romanize(choice) for choice in item["choices"]]} for item in items]

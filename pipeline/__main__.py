@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from pipeline.config import RunConfig, load_run_config
-from pipeline.readers import MalformedRecordError
+from pipeline.ingest.readers import MalformedRecordError
+from pipeline.ingest.sources import SourceUnavailable
 from pipeline.runner import StageError, finish_stage, redo_from, run_stages
-from pipeline.sources import SourceUnavailable
 from pipeline.stages import STAGES, get_stage
 from pipeline.typed_config import ConfigError, cli_overrides
 
@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _hinglish_lid(args: argparse.Namespace) -> int:
-    from pipeline.hinglish_lid import collect, train_hinglish_lid
+    from pipeline.filter.hinglish_lid import collect, train_hinglish_lid
 
     data = collect(args.devanagari, args.english, args.hinglish, args.mixed)
     report = train_hinglish_lid(data, args.out, args.seed, args.per_label)
@@ -85,7 +85,7 @@ def _hinglish_lid(args: argparse.Namespace) -> int:
 
 
 def _romanize(seed: int | None) -> None:
-    from pipeline.romanize import romanize
+    from pipeline.hinglish.romanize import romanize
 
     for n, line in enumerate(sys.stdin):
         sys.stdout.write(romanize(line, None if seed is None else seed + n))

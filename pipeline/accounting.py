@@ -12,7 +12,7 @@ import re
 
 from datatrove.utils.stats import PipelineStats
 
-from pipeline.dedup import NEAR_DUPLICATE
+from pipeline.dedup.steps import NEAR_DUPLICATE
 from pipeline.documents import read_documents
 from pipeline.workdir import StagePaths
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline.dedup import DedupConfig
-from pipeline.filter_settings import FilterConfig
-from pipeline.hinglish_augment import HinglishConfig
+from pipeline.dedup.steps import DedupConfig
+from pipeline.filter.settings import FilterConfig
+from pipeline.hinglish.augment import HinglishConfig
 from pipeline.typed_config import ConfigError, load_config
 from tokenizer.config import ShardLayout
 

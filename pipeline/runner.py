@@ -13,9 +13,9 @@ from datatrove.executor.base import PipelineExecutor
 from pipeline.accounting import write_stage_stats
 from pipeline.config import RunConfig
 from pipeline.executors import build_executor
-from pipeline.hinglish_model import detector_identity, ensure_detector
+from pipeline.filter.hinglish_model import detector_identity, ensure_detector
 from pipeline.stages import STAGES, Phase, Stage, get_stage, previous_stage
-from pipeline.stages.tokenize import tokenizer_identity
+from pipeline.tokenize.stage import tokenizer_identity
 
 
 class StageError(RuntimeError):

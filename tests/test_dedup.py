@@ -9,7 +9,7 @@ import pytest
 from datatrove.utils.text import TextNormConfig, simplify_text
 
 from pipeline.__main__ import main
-from pipeline.dedup import HINDI_TEXT_NORM, DedupConfig, catch_probability, exact_hash, normalised_text
+from pipeline.dedup.steps import HINDI_TEXT_NORM, DedupConfig, catch_probability, exact_hash, normalised_text
 from tests.conftest import SAMPLE_CONFIG, corpus_path, read_jsonl_folder, write_jsonl
 
 YEAR_PAGE = ("{year} ईसा पूर्व ग्रेगोरी कैलेंडर का एक वर्ष है। इस वर्ष की घटनाओं के बारे में बहुत कम जानकारी मिलती है, "

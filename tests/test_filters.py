@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from datatrove.data import Document
 
-from pipeline.filter_settings import (
+from pipeline.filter.language_id import HindiLanguageFilter, LocalFT176LID, bundled_lid176
+from pipeline.filter.mojibake import MojibakeFilter
+from pipeline.filter.quality import HindiGopherQuality, HindiRepetition, HinglishQualityFilter
+from pipeline.filter.settings import (
     FilterConfig,
     GopherQualitySettings,
     HinglishQualitySettings,
@@ -14,10 +17,7 @@ from pipeline.filter_settings import (
     RepetitionSettings,
     ToxicitySettings,
 )
-from pipeline.hindi_quality import HindiGopherQuality, HindiRepetition, HinglishQualityFilter
-from pipeline.language_id import HindiLanguageFilter, LocalFT176LID, bundled_lid176
-from pipeline.mojibake import MojibakeFilter
-from pipeline.toxicity import ToxicityFilter
+from pipeline.filter.toxicity import ToxicityFilter
 
 HINDI_ARTICLE = (
     "महात्मा गांधी का जन्म दो अक्टूबर 1869 को पोरबंदर में हुआ था। उन्होंने London में कानून की पढ़ाई की और "

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeline.__main__ import main
-from pipeline.hinglish_lid import HinglishLID, collect, split_of, train_hinglish_lid
+from pipeline.filter.hinglish_lid import HinglishLID, collect, split_of, train_hinglish_lid
 from tests.conftest import corpus_path, read_jsonl_folder, write_jsonl
 
 HINDI = [

@@ -6,9 +6,9 @@ import json
 import re
 
 from pipeline.__main__ import main
-from pipeline.code_mixing import code_mix, english_for
 from pipeline.config import load_run_config
-from pipeline.romanize import romanize
+from pipeline.hinglish.code_mixing import code_mix, english_for
+from pipeline.hinglish.romanize import romanize
 from pipeline.stages import get_stage
 from tests.conftest import SAMPLE_CONFIG, read_jsonl_folder
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from pipeline.__main__ import main
-from pipeline.filter_settings import LanguageSettings, LineCleaningSettings
-from pipeline.line_cleaning import clean_lines, hindi_prose
+from pipeline.filter.line_cleaning import clean_lines, hindi_prose
+from pipeline.filter.settings import LanguageSettings, LineCleaningSettings
 from tests.conftest import read_jsonl_folder, write_jsonl
 
 SETTINGS = LineCleaningSettings()

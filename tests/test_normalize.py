@@ -1,6 +1,6 @@
 import unicodedata
 
-from pipeline.normalize import HindiTextNormalizer
+from pipeline.ingest.normalize import HindiTextNormalizer
 
 HALANT, ZWJ, ZWNJ = "\u094d", "\u200d", "\u200c"
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from pipeline.pii import _VERHOEFF_D, _VERHOEFF_P, luhn_valid, redact, verhoeff_valid
+from pipeline.pii.redact import _VERHOEFF_D, _VERHOEFF_P, luhn_valid, redact, verhoeff_valid
 
 DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
 

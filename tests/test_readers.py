@@ -9,8 +9,8 @@ import pytest
 import zstandard
 
 from pipeline.config import IngestConfig, SourceConfig
-from pipeline.readers import MalformedRecordError, stable_id
-from pipeline.sources import build_reader
+from pipeline.ingest.readers import MalformedRecordError, stable_id
+from pipeline.ingest.sources import build_reader
 
 GOOD = {"id": "a1", "text": "भारत एक विशाल देश है।", "title": "भारत", "url": "https://example.org/a1"}
 

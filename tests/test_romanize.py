@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.romanize import romanize, romanize_word
+from pipeline.hinglish.romanize import romanize, romanize_word
 from tests.conftest import REPO, corpus_path
 
 SPELLINGS = Path(__file__).parent / "fixtures" / "hinglish_spellings.tsv"

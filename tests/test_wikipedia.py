@@ -1,6 +1,6 @@
 """Real Hindi Wikipedia through 01_ingest and 02_filter: its prose stays, its residue lines go (slow: ~40 s).
 
-The measures follow issue 16 and are written here independently of pipeline/line_cleaning.py's rules.
+The measures follow issue 16 and are written here independently of pipeline/filter/line_cleaning.py's rules.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ HINGLISH_MARKERS = frozenset(
     " yaar bhai kal aaj ek sab apna apne wala wali tera mera meri teri".split()
 )
 _WORD = re.compile(r"[a-z]+")
-# The pipeline's `language` values (pipeline/language_id.py) and the sample group each feeds.
+# The pipeline's `language` values (pipeline/filter/language_id.py) and the sample group each feeds.
 LANGUAGE_GROUPS = {"hi_Deva": "hindi", "hi_Latn": "hinglish", "hi_mixed": "hinglish"}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from model.chat_format import validate_messages
 from model.errors import ModelInputError
 from pipeline.documents import MALFORMED, json_lines
-from pipeline.romanize import romanize
+from pipeline.hinglish.romanize import romanize
 from pipeline.script import devanagari_share
 
 SENTENCE_END = re.compile(r"(?<=[।?!])\s+")
@@ -170,7 +170,7 @@ ROMANISE = ["Is Hindi vaakya ko Roman lipi (Hinglish) mein likho:\n{}", "इस�
 
 
 def _romanise_task(root: str, sentences: list[str]) -> Iterator[Conversation]:
-    """A Hindi sentence of 5-30 words and the project's romanisation of it (pipeline/romanize.py)."""
+    """A Hindi sentence of 5-30 words and the project's romanisation of it (pipeline/hinglish/romanize.py)."""
     fitting = [s for s in sentences if 5 <= len(s.split()) <= 30 and _is_prose(s)]
     if fitting:
         sentence = pick(fitting, root + ":romanise")

@@ -67,7 +67,7 @@ def plot_scores(kept: pl.DataFrame, rejected: pl.DataFrame, scores: tuple[str, .
 
 def plot_s_curve(dedup, path: Path) -> None:
     """MinHash's S-curve for the configured buckets × hashes: P(a pair is caught) against its Jaccard similarity."""
-    from pipeline.dedup import catch_probability
+    from pipeline.dedup.steps import catch_probability
 
     similarity = np.linspace(0, 1, 101)
     fig, ax = plt.subplots(figsize=(7, 3.5))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.documents import read_documents
-from pipeline.line_cleaning import removed_totals
+from pipeline.filter.line_cleaning import removed_totals
 
 # Documents scanned for examples and clusters; the counts come from the books and are complete.
 MAX_SCANNED_DOCS = 200_000

@@ -7,7 +7,7 @@ import os
 from datatrove.pipeline.readers.base import BaseReader
 
 from pipeline.config import DEFAULT_GLOBS, IngestConfig, SourceConfig
-from pipeline.readers import CheckedHubReader, CheckedJsonlReader, CheckedParquetReader, CheckedTextReader
+from pipeline.ingest.readers import CheckedHubReader, CheckedJsonlReader, CheckedParquetReader, CheckedTextReader
 
 
 class SourceUnavailable(RuntimeError):

@@ -9,7 +9,7 @@ Decision, per document:
    page has its Latin text on lines of its own.
 3. Share ≥ min_devanagari_share: kept as `hi_Deva` when lid.176's P(hi) ≥ min_hindi_score, else set aside as
    `low_hindi_score` (Marathi, Nepali, Sanskrit, number tables).
-4. Otherwise the romanised-Hindi detector (pipeline/hinglish_model.py), unless the run has none, keeps `hi_Latn`
+4. Otherwise the romanised-Hindi detector (pipeline/filter/hinglish_model.py), unless the run has none, keeps `hi_Latn`
    text; the rest is set aside as `mostly_latin_script` (a page with some Devanagari, such as English help with
    Hindi menu labels) or `not_hindi`.
 """
@@ -23,7 +23,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.lid import FT176LID
 
-from pipeline.filter_settings import LanguageSettings
+from pipeline.filter.settings import LanguageSettings
 from pipeline.script import DEVANAGARI_RUN, LATIN_LETTER, devanagari_share
 
 HINDI_DEVANAGARI, HINDI_LATIN, HINDI_CODE_MIXED = "hi_Deva", "hi_Latn", "hi_mixed"
@@ -88,7 +88,7 @@ class HindiLanguageFilter(BaseFilter):
         self.lid = LocalFT176LID(settings.lid_model or bundled_lid176(), languages=["hi"])
         self.hinglish = None
         if hinglish_model is not None:
-            from pipeline.hinglish_lid import HinglishLID
+            from pipeline.filter.hinglish_lid import HinglishLID
 
             self.hinglish = HinglishLID(hinglish_model)
             chosen = settings.min_hinglish_score

@@ -21,7 +21,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from pipeline.filter_settings import LineCleaningSettings
+from pipeline.filter.settings import LineCleaningSettings
 from pipeline.script import DEVANAGARI_LETTER, DEVANAGARI_RUN, LATIN_LETTER
 
 LATIN_LINE, NAVIGATION, WIKI_MARKUP, KEY_VALUE, FRAGMENT, REPEATED = (

@@ -20,7 +20,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from pipeline.filter_settings import MojibakeSettings
+from pipeline.filter.settings import MojibakeSettings
 
 _DEVANAGARI = "\u0900-\u097f"
 _VOWEL_SIGN = "\u093e-\u094c\u0962\u0963"

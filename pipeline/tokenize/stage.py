@@ -13,7 +13,7 @@ from pathlib import Path
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
-from pipeline.config import RunConfig
+from pipeline.config import RunConfig, TokenizeConfig
 from pipeline.typed_config import ConfigError
 from pipeline.workdir import StagePaths
 from tokenizer.shard_step import TokenizeShards, merge_task_shards
@@ -48,8 +48,9 @@ def tokenizer_identity(config: RunConfig) -> str:
     return model_checksum(tokenizer_file(config))
 
 
-def build_tokenize(config: RunConfig, paths: StagePaths, previous: StagePaths) -> list[PipelineStep]:
-    shards = TokenizeShards(config.stages.tokenize, str(tokenizer_file(config)), str(paths.output), str(paths.tasks))
+def build_tokenize(settings: TokenizeConfig, tokenizer: Path, paths: StagePaths,
+                   previous: StagePaths) -> list[PipelineStep]:
+    shards = TokenizeShards(settings, str(tokenizer), str(paths.output), str(paths.tasks))
     return [JsonlReader(str(previous.output), glob_pattern="*.jsonl.gz"), shards]
 
 

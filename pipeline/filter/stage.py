@@ -3,24 +3,25 @@
 JsonlReader(01_ingest output) → Mojibake → Line cleaning → Hindi language ID → Gopher quality → FineWeb quality →
 Gopher repetition → Hinglish quality → Toxicity → JsonlWriter(output)
 Mojibake runs first so that KrutiDev pages are named as such rather than as "not Hindi". Line cleaning
-(pipeline/line_cleaning.py) then takes the lines that are not Hindi prose out of Hindi documents (English
+(pipeline/filter/line_cleaning.py) then takes the lines that are not Hindi prose out of Hindi documents (English
 template lines, navigation lists, infobox facts), so that the document decisions judge the prose. Every filter writes
 what it sets aside to rejected/<filter>/ with `filter_reason` and its scores in the metadata.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
-from pipeline.config import RunConfig
-from pipeline.hindi_quality import HindiFineWebQuality, HindiGopherQuality, HindiRepetition, HinglishQualityFilter
-from pipeline.hinglish_model import detector_path
-from pipeline.language_id import HindiLanguageFilter
-from pipeline.line_cleaning import LineCleaning
-from pipeline.mojibake import MojibakeFilter
+from pipeline.filter.language_id import HindiLanguageFilter
+from pipeline.filter.line_cleaning import LineCleaning
+from pipeline.filter.mojibake import MojibakeFilter
+from pipeline.filter.quality import HindiFineWebQuality, HindiGopherQuality, HindiRepetition, HinglishQualityFilter
+from pipeline.filter.settings import FilterConfig
+from pipeline.filter.toxicity import ToxicityFilter
 from pipeline.stage_writers import stage_writer
-from pipeline.toxicity import ToxicityFilter
 from pipeline.workdir import StagePaths
 
 FILTER_NOTES = {
@@ -53,8 +54,9 @@ FILTER_NOTES = {
 }
 
 
-def build_filter(config: RunConfig, paths: StagePaths, previous: StagePaths) -> list[PipelineStep]:
-    settings = config.stages.filter
+def build_filter(settings: FilterConfig, detector: Path | None, paths: StagePaths,
+                 previous: StagePaths) -> list[PipelineStep]:
+    """`detector`: the romanised-Hindi model (pipeline/filter/hinglish_model.py), None for none."""
 
     def rejected(name: str):
         return stage_writer(paths.rejected_by(name))
@@ -63,7 +65,7 @@ def build_filter(config: RunConfig, paths: StagePaths, previous: StagePaths) -> 
         JsonlReader(str(previous.output), glob_pattern="*.jsonl.gz"),
         MojibakeFilter(settings.mojibake, rejected("mojibake")),
         LineCleaning(settings.lines, settings.language.code_mixed_function_words, rejected("lines")),
-        HindiLanguageFilter(settings.language, detector_path(config), rejected("language")),
+        HindiLanguageFilter(settings.language, detector, rejected("language")),
         HindiGopherQuality(settings.gopher_quality, rejected("gopher_quality")),
         HindiFineWebQuality(settings.fineweb_quality, rejected("fineweb_quality")),
         HindiRepetition(settings.repetition, rejected("repetition")),

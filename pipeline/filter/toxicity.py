@@ -1,4 +1,4 @@
-"""Abuse lexicon filter for Devanagari Hindi, romanised Hindi and English (lexicon: pipeline/lexicons/toxicity).
+"""Abuse lexicon filter for Devanagari Hindi, romanised Hindi and English (lexicon: pipeline/filter/lexicons/toxicity).
 
 One Aho-Corasick automaton finds every lexicon term in one pass over the lower-cased text; a match counts only
 when it is a whole word, and a Devanagari word includes its combining marks, so an abusive root inside a longer
@@ -16,7 +16,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from pipeline.filter_settings import ToxicitySettings
+from pipeline.filter.settings import ToxicitySettings
 
 BUNDLED_LEXICON = Path(__file__).parent / "lexicons" / "toxicity"
 

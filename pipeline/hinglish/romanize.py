@@ -1,7 +1,7 @@
 """Devanagari Hindi → Hindi in Latin letters the way people type it (Hinglish), not a formal transliteration.
 
 ITRANS or IAST write कमरा as "kamarA"/"kamarā"; people write "kamra". The rules, in order (data in
-pipeline/lexicons/romanization/):
+pipeline/hinglish/lexicons/romanization/):
 1. words.tsv: frequent words whose usual spelling no rule gives (में mein, हैं hain, नहीं nahi, क्या kya);
    loanwords.tsv: English words written in Devanagari go back to English (फ़िल्म film, मूवी movie).
 2. letters.tsv: each letter's common spellings (ख kh, छ chh, फ़ f, ज़ z, ड़ d), no diacritics.

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from pipeline.code_mixing import code_mix
-from pipeline.language_id import HINDI_DEVANAGARI, HINDI_LATIN
-from pipeline.romanize import romanize
+from pipeline.filter.language_id import HINDI_DEVANAGARI, HINDI_LATIN
+from pipeline.hinglish.code_mixing import code_mix
+from pipeline.hinglish.romanize import romanize
 
 
 @dataclass

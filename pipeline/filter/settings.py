@@ -20,7 +20,7 @@ class LanguageSettings:
     # Share of Devanagari among Devanagari + Latin letters. A Hindi article with English names is > 0.8; a
     # LibreOffice help page with Hindi menu labels is < 0.3 even where lid.176 says "hi".
     min_devanagari_share: float = 0.5
-    # The romanised-Hindi detector (pipeline/hinglish_model.py): "auto" is <workdir>/hinglish_lid/model.bin,
+    # The romanised-Hindi detector (pipeline/filter/hinglish_model.py): "auto" is <workdir>/hinglish_lid/model.bin,
     # trained by the chain when missing; or a model path (`make hinglish-lid` trains one); "none" sets every
     # Latin-script document aside as not_hindi, since lid.176 has no label for romanised Hindi.
     hinglish_model: str = "auto"
@@ -47,7 +47,7 @@ class LanguageSettings:
 
 @dataclass
 class LineCleaningSettings:
-    """pipeline/line_cleaning.py: lines of Hindi documents that are not Hindi prose go before the document
+    """pipeline/filter/line_cleaning.py: lines of Hindi documents that are not Hindi prose go before the document
     decisions. Measured on ../shared/corpus/hi_wikipedia (tests/test_wikipedia.py)."""
 
     # A line of Hindi prose has this many words, a sentence end and mostly Devanagari letters; it always stays.
@@ -144,7 +144,7 @@ class HinglishQualitySettings:
 
 @dataclass
 class ToxicitySettings:
-    lexicon_dir: str = ""  # "" = the lexicon shipped in pipeline/lexicons/toxicity (see its README)
+    lexicon_dir: str = ""  # "" = the lexicon shipped in pipeline/filter/lexicons/toxicity (see its README)
     # Matches per word. 0.02 = one abusive word in 50: an abusive tweet goes, a long article that quotes one
     # slur stays (its hits are still in the metadata).
     max_density: float = 0.02

@@ -9,15 +9,14 @@ from __future__ import annotations
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
-from pipeline.config import RunConfig
-from pipeline.hinglish_augment import AddHinglishCopies
+from pipeline.hinglish.augment import AddHinglishCopies, HinglishConfig
 from pipeline.stage_writers import stage_writer
 from pipeline.workdir import StagePaths
 
 HINGLISH_NOTES = {
     "languages": "Everything the previous stage kept, plus romanised (`hi_Latn`) and code-mixed copies of a share of "
-    "the Devanagari Hindi documents, written the way people type Hindi in Latin letters (pipeline/romanize.py, "
-    "pipeline/code_mixing.py).",
+    "the Devanagari Hindi documents, written the way people type Hindi in Latin letters "
+    "(pipeline/hinglish/romanize.py, pipeline/hinglish/code_mixing.py).",
     "personal_information": "Copies carry whatever their originals carry; run this stage after PII redaction.",
     "limitations": [
         "Copies are machine-made: their spelling follows the romaniser's rules and word lists (98% common "
@@ -29,9 +28,9 @@ HINGLISH_NOTES = {
 }
 
 
-def build_hinglish(config: RunConfig, paths: StagePaths, previous: StagePaths) -> list[PipelineStep]:
+def build_hinglish(settings: HinglishConfig, paths: StagePaths, previous: StagePaths) -> list[PipelineStep]:
     return [
         JsonlReader(str(previous.output), glob_pattern="*.jsonl.gz"),
-        AddHinglishCopies(config.stages.hinglish),
+        AddHinglishCopies(settings),
         stage_writer(paths.output),
     ]

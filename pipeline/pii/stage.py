@@ -10,8 +10,7 @@ from __future__ import annotations
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
-from pipeline.config import RunConfig
-from pipeline.pii import RedactIndianPII
+from pipeline.pii.redact import RedactIndianPII
 from pipeline.stage_writers import stage_writer
 from pipeline.workdir import StagePaths
 
@@ -31,7 +30,7 @@ PII_NOTES = {
 }
 
 
-def build_pii(config: RunConfig, paths: StagePaths, previous: StagePaths) -> list[PipelineStep]:
+def build_pii(paths: StagePaths, previous: StagePaths) -> list[PipelineStep]:
     return [
         JsonlReader(str(previous.output), glob_pattern="*.jsonl.gz"),
         RedactIndianPII(),

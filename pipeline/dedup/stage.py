@@ -21,10 +21,16 @@ from datatrove.pipeline.dedup.minhash import (
 )
 from datatrove.pipeline.readers import JsonlReader
 
-from pipeline.config import RunConfig
-from pipeline.dedup import NEAR_DUPLICATE, DropExactDuplicates, ExactGroups, ExactHashes, RehydrationWeight
+from pipeline.dedup.steps import (
+    NEAR_DUPLICATE,
+    DedupConfig,
+    DropExactDuplicates,
+    ExactGroups,
+    ExactHashes,
+    RehydrationWeight,
+)
+from pipeline.phase import Phase
 from pipeline.stage_writers import stage_writer
-from pipeline.stages.phase import Phase
 from pipeline.workdir import StagePaths
 
 DEDUP_NOTES = {
@@ -45,8 +51,7 @@ DEDUP_NOTES = {
 }
 
 
-def build_dedup(config: RunConfig, paths: StagePaths, previous: StagePaths) -> list[Phase]:
-    settings = config.stages.dedup
+def build_dedup(settings: DedupConfig, paths: StagePaths, previous: StagePaths) -> list[Phase]:
     minhash = settings.minhash()
     work = paths.root / "minhash"
     exact, sigs, buckets, clusters = (str(work / name) for name in ("exact", "signatures", "buckets", "clusters"))

@@ -18,13 +18,13 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 from datatrove.utils.word_tokenizers import WordTokenizer, load_word_tokenizer
 
-from pipeline.filter_settings import (
+from pipeline.filter.language_id import HINDI_DEVANAGARI, HINGLISH
+from pipeline.filter.settings import (
     FineWebQualitySettings,
     GopherQualitySettings,
     HinglishQualitySettings,
     RepetitionSettings,
 )
-from pipeline.language_id import HINDI_DEVANAGARI, HINGLISH
 
 DATATROVE_HINDI = "hin_Deva"
 

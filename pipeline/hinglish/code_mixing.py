@@ -2,7 +2,7 @@
 rest is romanised, so Hindi grammar and function words stay ("मुझे यह फ़ैसला पसंद है" → "mujhe yeh decision pasand
 hai").
 
-The English–Hindi lexicon (pipeline/lexicons/code_mixing/hi_en.tsv) was written for this project: frequent
+The English–Hindi lexicon (pipeline/hinglish/lexicons/code_mixing/hi_en.tsv) was written for this project: frequent
 nouns with their inflected forms, adjectives that do not inflect, and the nouns of "N करना" verbs (कोशिश करना →
 try karna). Limits: a word is swapped only in a listed form (no morphology), plural nouns come out singular
 ("फ़ैसलों" → decision), and no verb or postposition is ever swapped, so the English share stays lower and
@@ -17,7 +17,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from pipeline.romanize import romanize
+from pipeline.hinglish.romanize import romanize
 from pipeline.script import DEVANAGARI_WORD
 
 LEXICON = Path(__file__).parent / "lexicons" / "code_mixing" / "hi_en.tsv"

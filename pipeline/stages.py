@@ -1,5 +1,6 @@
-"""The stage chain. Each stage is a function from the run config to a datatrove pipeline (a list of
-steps) that reads the previous stage's output folder, so any stage can be run again alone."""
+"""The stage chain. Each stage's builder turns its own settings into a datatrove pipeline (a list of steps, or of
+Phases) that reads the previous stage's output folder, so any stage can be run again alone; this registry hands
+each builder its part of the run config."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from dataclasses import dataclass
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.config import RunConfig
-from pipeline.stages.dedup import DEDUP_NOTES, build_dedup
-from pipeline.stages.filter import FILTER_NOTES, build_filter
-from pipeline.stages.hinglish import HINGLISH_NOTES, build_hinglish
-from pipeline.stages.ingest import INGEST_NOTES, build_ingest
-from pipeline.stages.phase import Phase
-from pipeline.stages.pii import PII_NOTES, build_pii
-from pipeline.stages.tokenize import TOKENIZE_NOTES, build_tokenize, finish_tokenize
+from pipeline.dedup.stage import DEDUP_NOTES, build_dedup
+from pipeline.filter.hinglish_model import detector_path
+from pipeline.filter.stage import FILTER_NOTES, build_filter
+from pipeline.hinglish.stage import HINGLISH_NOTES, build_hinglish
+from pipeline.ingest.stage import INGEST_NOTES, build_ingest
+from pipeline.phase import Phase
+from pipeline.pii.stage import PII_NOTES, build_pii
+from pipeline.tokenize.stage import TOKENIZE_NOTES, build_tokenize, finish_tokenize, tokenizer_file
 from pipeline.typed_config import ConfigError
 from pipeline.workdir import StagePaths, stage_paths
 
@@ -43,42 +45,42 @@ STAGES: list[Stage] = [
     Stage(
         1,
         "ingest",
-        build_ingest,
+        lambda config, paths, _: build_ingest(config.stages.ingest, config.sources, paths),
         "read sources, set aside bad records, normalise Unicode and Hindi, give stable ids",
         INGEST_NOTES,
     ),
     Stage(
         2,
         "filter",
-        build_filter,
+        lambda config, paths, previous: build_filter(config.stages.filter, detector_path(config), paths, previous),
         "keep Hindi (and romanised Hindi) that reads well: language ID, mojibake, quality, repetition, abuse",
         FILTER_NOTES,
     ),
     Stage(
         3,
         "dedup",
-        build_dedup,
+        lambda config, paths, previous: build_dedup(config.stages.dedup, paths, previous),
         "remove exact duplicates (normalised-text hash) and near duplicates (MinHash on word 5-grams, matras kept)",
         DEDUP_NOTES,
     ),
     Stage(
         4,
         "pii",
-        build_pii,
+        lambda _, paths, previous: build_pii(paths, previous),
         "replace e-mail, UPI, public IP, card, Aadhaar, phone and PAN numbers by typed placeholders",
         PII_NOTES,
     ),
     Stage(
         5,
         "hinglish",
-        build_hinglish,
+        lambda config, paths, previous: build_hinglish(config.stages.hinglish, paths, previous),
         "add romanised and code-mixed copies of a seeded share of the Devanagari Hindi documents",
         HINGLISH_NOTES,
     ),
     Stage(
         6,
         "tokenize",
-        build_tokenize,
+        lambda config, paths, previous: build_tokenize(config.stages.tokenize, tokenizer_file(config), paths, previous),
         "encode documents into uint16 shards for the trainer: split by root document, train rehydrated",
         TOKENIZE_NOTES,
         finish_tokenize,

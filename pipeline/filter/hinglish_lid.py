@@ -1,11 +1,12 @@
 """The romanised-Hindi detector: a fastText classifier the project trains itself (lid.176 has no label for Hindi
 in Latin letters, and nothing can download GlotLID here).
 
-Labels: `hi_Deva` (Devanagari documents), `hi_Latn` (their romanised copies from pipeline.romanize, seeded so that
-spellings vary, plus real Hinglish when given), `en` (English documents) and `other` (lines with few letters:
-numbers, placeholders, markup). Every input document is assigned by a hash of its id to train (70%), tune (10%)
-or test (20%); the threshold on P(hi_Latn) is the one with the best F1 on tune, and the report gives F1 on test
-(real Hinglish against English and Devanagari documents) beside what lid.176 says about the same documents.
+Labels: `hi_Deva` (Devanagari documents), `hi_Latn` (their romanised copies from pipeline.hinglish.romanize,
+seeded so that spellings vary, plus real Hinglish when given), `en` (English documents) and `other` (lines with
+few letters: numbers, placeholders, markup). Every input document is assigned by a hash of its id to train (70%),
+tune (10%) or test (20%); the threshold on P(hi_Latn) is the one with the best F1 on tune, and the report gives
+F1 on test (real Hinglish against English and Devanagari documents) beside what lid.176 says about the same
+documents.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from datatrove.data import Document
 from tqdm import tqdm
 
 from pipeline.documents import read_documents
-from pipeline.language_id import LocalFT176LID, bundled_lid176
-from pipeline.romanize import romanize
+from pipeline.filter.language_id import LocalFT176LID, bundled_lid176
+from pipeline.hinglish.romanize import romanize
 from pipeline.script import devanagari_share
 
 LABELS = ("hi_Deva", "hi_Latn", "en", "other")

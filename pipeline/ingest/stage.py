@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datatrove.pipeline.base import PipelineStep
 
-from pipeline.config import RunConfig
-from pipeline.normalize import NormalizeHindiText
-from pipeline.record_filters import DropBadRecords
-from pipeline.sources import build_reader
+from pipeline.config import IngestConfig, SourceConfig
+from pipeline.ingest.normalize import NormalizeHindiText
+from pipeline.ingest.record_filters import DropBadRecords
+from pipeline.ingest.sources import build_reader
 from pipeline.stage_writers import stage_writer
 from pipeline.workdir import StagePaths
 
@@ -32,9 +32,8 @@ INGEST_NOTES = {
 }
 
 
-def build_ingest(config: RunConfig, paths: StagePaths, _previous: StagePaths | None) -> list[PipelineStep]:
-    settings = config.stages.ingest
-    readers = [build_reader(source, settings) for source in config.sources]
+def build_ingest(settings: IngestConfig, sources: list[SourceConfig], paths: StagePaths) -> list[PipelineStep]:
+    readers = [build_reader(source, settings) for source in sources]
     return [
         *readers,
         NormalizeHindiText(nasals=settings.nasals, devanagari_digits=settings.devanagari_digits),

@@ -1,0 +1,1 @@
+"""Stage 03_dedup: exact duplicates, then MinHash near duplicates with a matra-keeping normaliser."""

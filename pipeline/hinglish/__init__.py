@@ -1,0 +1,1 @@
+"""Stage 05_hinglish: the romaniser, code-mixing, and the seeded Hinglish copies."""

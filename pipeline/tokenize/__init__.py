@@ -1,0 +1,1 @@
+"""Stage 06_tokenize: the run's documents into uint16 shards with the project's tokenizer."""
