@@ -11,6 +11,14 @@ from datatrove.pipeline.base import PipelineStep
 from pipeline.config import ExecutorConfig
 
 
+def _start_method() -> str:
+    """fork while this process has a single thread: workers start at once. A caller that has run torch,
+    tokenizers or lm-eval holds threads, and a child forked from it can deadlock on a lock one of them held (seen
+    in the test suite), so then forkserver, whose server starts clean (~1 s more per executor run)."""
+    threads = Path("/proc/self/task")
+    return "fork" if threads.is_dir() and len(list(threads.iterdir())) == 1 else "forkserver"
+
+
 def build_executor(
     settings: ExecutorConfig,
     pipeline: list[PipelineStep],
@@ -24,8 +32,7 @@ def build_executor(
     if settings.kind == "local":
         from datatrove.executor import LocalPipelineExecutor
 
-        # fork keeps start-up cheap and needs no importable __main__; the steps hold no threads yet.
-        return LocalPipelineExecutor(pipeline, start_method="fork", depends=depends, **common)
+        return LocalPipelineExecutor(pipeline, start_method=_start_method(), depends=depends, **common)
     if settings.kind == "slurm":
         from datatrove.executor import SlurmPipelineExecutor
 
