@@ -10,6 +10,7 @@ records its checksum, so a retrained detector makes the stages it fed stale.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -39,8 +40,15 @@ def detector_identity(config: RunConfig) -> dict:
     path = detector_path(config)
     if path is None:
         return {"setting": NONE}
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+    digest = _sha256(str(path), path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else "missing"
     return {"setting": config.stages.filter.language.hinglish_model, "sha256": digest}
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256(path: str, mtime_ns: int, size: int) -> str:
+    """The model file's checksum, once per version of the file: every later stage's fingerprint includes the
+    filter's, so a run would otherwise hash the ~20 MB model once per stage."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def ensure_detector(config: RunConfig, ingest: StagePaths) -> Path | None:
@@ -50,7 +58,7 @@ def ensure_detector(config: RunConfig, ingest: StagePaths) -> Path | None:
         return path
     if config.stages.filter.language.hinglish_model != AUTO:
         raise ConfigError(f"stages.filter.language.hinglish_model names {path}, which does not exist: "
-                                f"train it with `make hinglish-lid`, or set it to auto or none")
+                          f"train it with `make hinglish-lid`, or set it to auto or none")
     from pipeline.filter.hinglish_lid import collect, train_hinglish_lid
 
     inputs = training_inputs(config.stages.filter.language.hinglish_corpus, ingest)
