@@ -6,6 +6,7 @@ import pytest
 import sentencepiece as spm
 from tokenizers import Tokenizer
 
+from pipeline.tokenize.word_cache import WordCachedEncoder
 from tests.conftest import REPO, write_jsonl
 from tokenizer.__main__ import main
 from tokenizer.config import SampleConfig, TokenizerConfig, TrainConfig
@@ -14,7 +15,6 @@ from tokenizer.references import sentencepiece_encoder
 from tokenizer.sample import draw_sample, split_long_line
 from tokenizer.script_groups import script_group
 from tokenizer.train import train_tokenizer
-from tokenizer.word_cache import WordCachedEncoder
 
 HINGLISH = ["kal movie dekhne chalein? mujhe bahut pasand hai", "yaar ye gaana kitna accha hai na",
             "aaj office nahi jaana, ghar pe kaam karunga", "kya tum kal aa rahe ho party mein"]

@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 
 from pipeline.documents import BadRecordError, read_documents
+from pipeline.tokenize.settings import ShardInputError
+from pipeline.tokenize.shards import check_shards, write_shards
 from pipeline.typed_config import ConfigError, cli_overrides, load_config
+from pipeline.workdir import UnfinishedStageError, last_stage_output
 from tokenizer.card import compare, read_lines
-from tokenizer.config import TokenizerConfig, TokenizerInputError, last_stage_output
+from tokenizer.config import TokenizerConfig, TokenizerInputError
 from tokenizer.metrics import markdown_table
-from tokenizer.shards import check_shards, write_shards
 from tokenizer.train import train_tokenizer
 
 
@@ -97,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"train": cmd_train, "shard": cmd_shard, "eval": cmd_eval, "check": cmd_check}
     try:
         return handlers[args.command](args, extra) or 0
-    except (ConfigError, FileNotFoundError, BadRecordError, TokenizerInputError) as err:
+    except (ConfigError, FileNotFoundError, BadRecordError, TokenizerInputError, ShardInputError,
+            UnfinishedStageError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

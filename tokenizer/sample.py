@@ -71,7 +71,7 @@ def draw_sample(config: SampleConfig, out: Path) -> dict:
             f"sample.mix names unknown groups {sorted(unknown)}; groups: hindi, hinglish, english, other")
     total_share = sum(config.mix.values())
     quota = {group: int(config.sentences * share / total_share) for group, share in config.mix.items()}
-    from tokenizer.shards import split_of  # the shards' val split by id hash; shards imports this module
+    from pipeline.tokenize.shards import split_of  # the shards' val split by id hash; shards imports this module
 
     rng = random.Random(config.seed)
     training = {group: Reservoir(size, rng) for group, size in quota.items()}

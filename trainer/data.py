@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tokenizer.shards import tokenizer_mismatch
+from pipeline.tokenize.shards import tokenizer_mismatch
 
 
 class ShardMismatchError(ValueError):

@@ -20,8 +20,8 @@ from typing import Literal
 
 from tqdm import tqdm
 
-from trainer.sft import SFTDataError
-from trainer.sft_sources import READERS, BadRecord, Conversation
+from trainer.sft.batches import SFTDataError
+from trainer.sft.sources import READERS, BadRecord, Conversation
 
 KINDS = Literal["conversations", "dialogues", "translation_pairs", "health_qa", "wikipedia", "stories"]
 BAD_RECORDS_LISTED = 50  # per source, in stats.json and the card; all are counted
