@@ -8,10 +8,8 @@ import argparse
 import sys
 
 from evaluation import commands, report, sft_eval
-from evaluation.report_sources import ReportInputError
 from model.errors import ModelInputError
-from pipeline.documents import BadRecordError, NoDocumentsError
-from trainer.sft.batches import SFTDataError
+from pipeline.errors import cli_errors
 
 COMMANDS = (commands, sft_eval, report)
 
@@ -21,13 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     subparsers = parser.add_subparsers(dest="command", required=True)
     handlers = {name: handler for module in COMMANDS for name, handler in module.add_commands(subparsers).items()}
     args = parser.parse_args(argv)
-    try:
-        handlers[args.command](args)
-    except (FileNotFoundError, ModelInputError, BadRecordError, NoDocumentsError, ReportInputError,
-            SFTDataError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return cli_errors(lambda: handlers[args.command](args), ModelInputError)
 
 
 if __name__ == "__main__":

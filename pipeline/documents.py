@@ -19,15 +19,17 @@ from typing import Literal
 import orjson
 import zstandard
 
+from pipeline.errors import UserError
+
 SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".txt")
 MALFORMED = object()  # what json_lines gives for a line that is not JSON
 
 
-class BadRecordError(ValueError):
+class BadRecordError(UserError):
     """A record that cannot be read; names the file and line."""
 
 
-class NoDocumentsError(ValueError):
+class NoDocumentsError(UserError):
     """A file or folder given as documents holds none."""
 
 

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import UserError
+
 TOKENS_STAGE = "06_tokenize"  # the stage that writes shards: its output is tokens, not text to read
 
 
@@ -70,7 +72,7 @@ def last_stage_output(run_dir: str) -> list[str]:
     return [str(last / "output")]
 
 
-class UnfinishedStageError(ValueError):
+class UnfinishedStageError(UserError):
     """The stage a later stage, the tokenizer or shards would read has not finished."""
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pipeline.errors import UserError
 from pipeline.tokenize.settings import MAX_UINT16_VOCAB, ShardConfig
 
 
@@ -55,5 +56,5 @@ class TokenizerConfig:
     shards: ShardConfig = field(default_factory=ShardConfig)
 
 
-class TokenizerInputError(ValueError):
+class TokenizerInputError(UserError):
     """Inputs, settings or files a user gave that the tokenizer cannot use; the message says what to change."""

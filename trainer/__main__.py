@@ -9,12 +9,10 @@ import argparse
 import sys
 
 from model.errors import ModelInputError
-from pipeline.documents import BadRecordError
-from pipeline.typed_config import ConfigError, cli_overrides, load_config
+from pipeline.errors import cli_errors
+from pipeline.typed_config import cli_overrides, load_config
 from trainer.config import TrainConfig
-from trainer.data import ShardMismatchError
-from trainer.loop import Trainer, TrainingStopped
-from trainer.sft.batches import SFTDataError
+from trainer.loop import Trainer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,14 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", help="training config (YAML), e.g. configs/train_tiny.yaml")
     parser.add_argument("--resume", action="store_true", help="continue from the newest sound checkpoint")
     args, extra = parser.parse_known_args(argv)
-    try:
-        config = load_config(TrainConfig, args.config, cli_overrides(extra))
-        Trainer(config, resume=args.resume).run()
-    except (ConfigError, FileNotFoundError, ShardMismatchError, SFTDataError, TrainingStopped, ModelInputError,
-            BadRecordError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+
+    def train() -> None:
+        Trainer(load_config(TrainConfig, args.config, cli_overrides(extra)), resume=args.resume).run()
+
+    return cli_errors(train, ModelInputError)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from model.gemma3 import Gemma3ForCausalLM
 from model.hf import from_hf
 from model.scoring import byte_lengths
 from pipeline.documents import document_texts, text_set_name
+from pipeline.errors import UserError
 from pipeline.typed_config import ConfigError
 from trainer import distributed
 from trainer.checkpoint import Checkpoints, full_state, git_commit, load_full_state, restore_rng, rng_states
@@ -32,7 +33,7 @@ from trainer.sft.batches import ConversationBatches, chat_samples
 from trainer.sft.lora import adapter_state, add_lora, load_adapter_state, merged_state_dict
 
 
-class TrainingStopped(RuntimeError):
+class TrainingStopped(UserError):
     """The run cannot go on (NaN losses, out of memory); the message says why and what to change."""
 
 

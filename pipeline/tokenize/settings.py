@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.errors import UserError
+
 MAX_UINT16_VOCAB = 2**16
 
 
-class ShardInputError(ValueError):
+class ShardInputError(UserError):
     """A tokenizer, document or shard folder the shards cannot be made from; the message says what to change."""
 
 
