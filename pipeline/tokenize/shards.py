@@ -13,7 +13,6 @@ pipeline/tokenize/step.py (the pipeline's 06_tokenize stage: one set of shards p
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -25,7 +24,7 @@ import sentencepiece as spm
 from tqdm import tqdm
 
 from pipeline.documents import read_documents
-from pipeline.hashing import file_sha256
+from pipeline.hashing import file_sha256, unit_hash
 from pipeline.tokenize.settings import MAX_UINT16_VOCAB, ShardConfig, ShardInputError, ShardLayout
 from pipeline.tokenize.word_cache import WordCachedEncoder
 
@@ -39,8 +38,7 @@ def root_id(doc) -> str:
 
 
 def split_of(doc_id: str, val_fraction: float) -> str:
-    digest = hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest()
-    return "val" if int.from_bytes(digest, "big") / 2**64 < val_fraction else "train"
+    return "val" if unit_hash(doc_id) < val_fraction else "train"
 
 
 def write_json_atomically(path: Path, data: dict) -> None:

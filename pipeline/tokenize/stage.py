@@ -14,7 +14,7 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
 from pipeline.config import RunConfig
-from pipeline.hashing import file_sha256
+from pipeline.hashing import fingerprint_sha256
 from pipeline.tokenize.settings import TokenizeConfig
 from pipeline.tokenize.step import TokenizeShards, merge_task_shards
 from pipeline.typed_config import ConfigError
@@ -46,7 +46,7 @@ def tokenizer_file(config: RunConfig) -> Path:
 
 def tokenizer_identity(config: RunConfig) -> str:
     """The tokenizer's sha256, part of the stage's fingerprint: another tokenizer makes other shards."""
-    return file_sha256(tokenizer_file(config))
+    return fingerprint_sha256(tokenizer_file(config))
 
 
 def build_tokenize(settings: TokenizeConfig, tokenizer: Path, paths: StagePaths,

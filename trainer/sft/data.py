@@ -11,7 +11,6 @@ and passed over.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import statistics
 from collections import Counter
@@ -22,6 +21,7 @@ from typing import Literal
 from tqdm import tqdm
 
 from pipeline.errors import cli_errors
+from pipeline.hashing import unit_hash
 from pipeline.typed_config import cli_overrides, load_config
 from trainer.sft.batches import SFTDataError
 from trainer.sft.sources import READERS, BadRecord, Conversation
@@ -49,11 +49,6 @@ class SFTDataConfig:
     val_fraction: float = 0.05  # conversations whose root hash falls below this go to val
     max_chars: int = 6000  # longer conversations are passed over (counted): they would not fit a training row
     skip_missing: bool = False  # a source whose file is absent is noted in the card instead of stopping the build
-
-
-def unit_hash(key: str) -> float:
-    """A number in [0, 1) fixed by `key`."""
-    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:15], 16) / 16**15
 
 
 def copies(weight: float, key: str) -> int:
