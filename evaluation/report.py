@@ -26,6 +26,7 @@ from evaluation.report_sources import (
 )
 from model.hf import from_hf, tokenizer_of
 from pipeline.documents import document_texts, text_set_name
+from pipeline.markdown import markdown_table
 from trainer.evaluation import samples
 
 PROMPTS = ["भारत की राजधानी", "बारिश के मौसम में किसान", "kal movie dekhne", "mujhe lagta hai ki"]  # Hindi, Hinglish
@@ -147,8 +148,7 @@ def render_markdown(title: str, blocks: list[tuple], out_dir: Path) -> str:
             lines += [f"![{rest[0]}]({os.path.relpath(rest[1], out_dir)})", ""]
         elif kind == "table":
             cells = [[f"[{v[1]}]({v[2]})" if isinstance(v, tuple) else _cell(v) for v in row] for row in rest[1]]
-            lines += ["| " + " | ".join(rest[0]) + " |", "|" + "---|" * len(rest[0])]
-            lines += ["| " + " | ".join(row) + " |" for row in cells] + [""]
+            lines += markdown_table(rest[0], cells) + [""]
     return "\n".join(lines)
 
 

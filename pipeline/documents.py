@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,15 +111,21 @@ def _text_documents(path: Path, text_per: str) -> Iterator[Document]:
 
 
 def json_lines(path: Path) -> Iterator[tuple[int, object]]:
-    """(line number, parsed value) of every non-blank line of a JSONL file; MALFORMED where a line is no JSON."""
-    with open_text(path) as f:
-        for line_number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield line_number, orjson.loads(line)
-            except orjson.JSONDecodeError:
-                yield line_number, MALFORMED
+    """(line number, parsed value) of every non-blank line of a JSONL file; MALFORMED where a line is no JSON. A
+    compressed file cut short (still being written, or a copy interrupted) is a BadRecordError naming it."""
+    line_number = 0
+    try:
+        with open_text(path) as f:
+            for line_number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield line_number, orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    yield line_number, MALFORMED
+    except (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError, UnicodeDecodeError) as err:
+        raise BadRecordError(f"{path}: unreadable after line {line_number} ({err}): a file still being written "
+                             f"or cut short") from None
 
 
 def _jsonl_records(path: Path) -> Iterator[Document]:

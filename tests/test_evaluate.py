@@ -16,7 +16,7 @@ from model.scoring import score_documents, windows
 from tests.conftest import write_jsonl
 from tests.evaluation_helpers import TRAINED, UNRELATED, latest_checkpoint
 from tests.model_helpers import random_model
-from tests.trainer_helpers import read_log
+from trainer.logger import read_log
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,4 @@ def test_the_trainer_reports_the_held_out_figure_that_model_eval_gives(repeated_
     figures = eval_json(capsys, "--checkpoint", str(checkpoint), "--context", "64", "--stride", "32", "--text",
                         str(repeated_text_run.parent / "trained.txt"))
     assert last["heldout_bpb/trained"] == pytest.approx(figures["texts"]["trained"]["bits_per_byte"], rel=1e-4)
+

@@ -22,8 +22,9 @@ from model.loss import IGNORE_INDEX
 from pipeline.typed_config import load_config
 from tests.conftest import CORPUS, REPO, corpus_path
 from tests.model_helpers import random_model
-from tests.trainer_helpers import build_shards, kill_after_step, read_log, step_losses
+from tests.trainer_helpers import build_shards, kill_after_step, step_losses
 from trainer.config import TrainConfig
+from trainer.logger import read_log
 from trainer.loop import Trainer
 from trainer.sft.batches import ConversationBatches
 from trainer.sft.data import SFTDataConfig, build_sft_data

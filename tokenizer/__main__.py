@@ -18,7 +18,7 @@ from pipeline.typed_config import cli_overrides, load_config
 from pipeline.workdir import last_stage_output
 from tokenizer.card import compare, read_lines
 from tokenizer.config import TokenizerConfig
-from tokenizer.metrics import markdown_table
+from tokenizer.metrics import comparison_table
 from tokenizer.train import train_tokenizer
 
 
@@ -61,7 +61,7 @@ def cmd_eval(args, extra) -> None:
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
-        print(markdown_table(rows))
+        print(comparison_table(rows))
 
 
 def cmd_check(args, extra) -> int:

@@ -131,13 +131,21 @@ class Checkpoints:
     def _prune(self) -> None:
         finished = self._finished()
         keep = set(finished[-self.keep_last :]) if self.keep_last > 0 else set()
-        scored = [(json.loads((p / SUMS).read_text()).get("val_loss"), p) for p in finished if (p / SUMS).exists()]
-        scored = [(loss, p) for loss, p in scored if loss is not None]
-        if scored:
-            keep.add(min(scored)[1])
+        if (best := self.best()) is not None:
+            keep.add(best)
         for path in finished:
             if path not in keep:
                 shutil.rmtree(path, ignore_errors=True)
+
+    def best(self) -> Path | None:
+        """The finished checkpoint with the lowest validation loss (the earliest of equals), or None before any
+        was evaluated: kept by pruning whatever its age, and the report's "best"."""
+        scored = []
+        for folder in self._finished():
+            loss = json.loads((folder / SUMS).read_text()).get("val_loss") if (folder / SUMS).exists() else None
+            if loss is not None:
+                scored.append((loss, folder))
+        return min(scored)[1] if scored else None
 
     def problem(self, folder: Path) -> str | None:
         """Why `folder` is not a sound checkpoint, or None."""

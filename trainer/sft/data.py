@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from pipeline.errors import cli_errors
 from pipeline.hashing import unit_hash
+from pipeline.markdown import markdown_table
 from pipeline.typed_config import cli_overrides, load_config
 from trainer.sft.batches import SFTDataError
 from trainer.sft.sources import READERS, BadRecord, Conversation
@@ -131,13 +132,13 @@ def card_markdown(stats: dict) -> str:
     """The data card: the mixture, turn lengths, bad records with file and line, an example per source."""
     lines = ["# SFT conversations", "",
              f"{stats['train']:,} train conversations (with the mixture's copies), {stats['val']:,} val "
-             f"(held out by source record, {stats['val_fraction']:.0%}), in Gemma 3's turns when trained.", "",
-             "| source | kind | weight | train | val | turns/conv | user chars (median) | model chars (median) | "
-             "bad records | too long | license |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name, s in stats["sources"].items():
-        lines.append(f"| {name} | {s['kind']} | {s['weight']} | {s['train']:,} | {s['val']:,} | "
-                     f"{s['turns_per_conversation']['mean']} | {s['user_turn_chars']['median']} | "
-                     f"{s['model_turn_chars']['median']} | {s['bad_records']} | {s['too_long']} | {s['license']} |")
+             f"(held out by source record, {stats['val_fraction']:.0%}), in Gemma 3's turns when trained.", ""]
+    header = ["source", "kind", "weight", "train", "val", "turns/conv", "user chars (median)", "model chars (median)",
+              "bad records", "too long", "license"]
+    lines += markdown_table(header, [
+        [name, s["kind"], s["weight"], f"{s['train']:,}", f"{s['val']:,}", s["turns_per_conversation"]["mean"],
+         s["user_turn_chars"]["median"], s["model_turn_chars"]["median"], s["bad_records"], s["too_long"],
+         s["license"]] for name, s in stats["sources"].items()])
     if stats["missing_sources"]:
         lines += ["", f"Not found, left out: {', '.join(stats['missing_sources'])}."]
     for name, s in stats["sources"].items():
