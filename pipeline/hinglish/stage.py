@@ -11,9 +11,10 @@ from pathlib import Path
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
-from pipeline.hinglish.augment import AddHinglishCopies, HinglishConfig
+from pipeline.hinglish.augment import AddHinglishCopies
 from pipeline.hinglish.code_mixing import LEXICON as CODE_MIXING_LEXICON
 from pipeline.hinglish.romanize import DATA as ROMANIZATION_LEXICONS
+from pipeline.hinglish.settings import HinglishConfig
 from pipeline.stage_writers import stage_writer
 from pipeline.workdir import StagePaths
 

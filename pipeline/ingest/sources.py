@@ -7,9 +7,10 @@ from pathlib import Path
 
 from datatrove.pipeline.readers.base import BaseReader
 
-from pipeline.config import DEFAULT_GLOBS, IngestConfig, SourceConfig
+from pipeline.config import DEFAULT_GLOBS, SourceConfig
 from pipeline.errors import UserError
 from pipeline.ingest.readers import CheckedHubReader, CheckedJsonlReader, CheckedParquetReader, CheckedTextReader
+from pipeline.ingest.settings import IngestConfig
 
 
 class SourceUnavailable(UserError):
