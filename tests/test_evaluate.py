@@ -112,7 +112,7 @@ def test_a_bad_record_is_named_with_its_file_and_line(checkpoint, tmp_path, caps
     assert f"{tmp_path / 'bad.jsonl'}:2" in capsys.readouterr().err
 
 
-def test_the_trainer_reports_the_held_out_figure_that_model_eval_gives(repeated_text_run, checkpoint, capsys):
+def test_the_trainer_reports_the_held_out_figure_that_evaluate_gives(repeated_text_run, checkpoint, capsys):
     last = [r for r in read_log(repeated_text_run) if r.get("event") == "eval"][-1]
     figures = eval_json(capsys, "--checkpoint", str(checkpoint), "--context", "64", "--stride", "32", "--text",
                         str(repeated_text_run.parent / "trained.txt"))
