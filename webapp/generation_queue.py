@@ -149,5 +149,5 @@ class GenerationQueue:
             try:
                 self.counts[job.run()] += 1
             finally:
+                self._places.release()  # first: a status that says not running has its place back
                 self.running = False
-                self._places.release()
