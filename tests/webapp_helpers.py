@@ -75,11 +75,17 @@ def http_request(port: int, method: str, path: str, body: bytes | dict | None = 
         connection.close()
 
 
+def raw_response_bytes(sock: socket.socket, method: str = "GET") -> tuple[int, bytes]:
+    """(status, body) of the answer on a socket the test wrote the request to itself."""
+    response = http.client.HTTPResponse(sock, method=method)
+    response.begin()
+    return response.status, response.read()
+
+
 def raw_response(sock: socket.socket) -> tuple[int, dict]:
     """(status, JSON body) of the answer on a socket the test wrote the request to itself."""
-    response = http.client.HTTPResponse(sock)
-    response.begin()
-    return response.status, json.loads(response.read() or b"null")
+    status, body = raw_response_bytes(sock)
+    return status, json.loads(body or b"null")
 
 
 @dataclass
