@@ -131,8 +131,10 @@ def test_a_request_beyond_the_queue_is_refused_before_its_conversation_is_tokeni
     wait_for(lambda: server.request("GET", "/health")[1]["queue"]["running"], what="the first generation")
     holders += [open_generation(server.port, stream=True, max_tokens=2) for _ in range(2)]
     wait_for(lambda: server.request("GET", "/health")[1]["queue"]["waiting"] == 2, what="two requests waiting")
-    # max_tokens 2000 leaves no room for a prompt in the tiny model's context of 2048: a 400 once tokenised
-    status, body = server.request("POST", "/v1/chat/completions", {"model": "tiny", "messages": MESSAGES,
+    # max_tokens 2000 leaves 48 tokens of the tiny model's context of 2048 for a 500-character message: a 400
+    # once tokenised
+    too_long = [{"role": "user", "content": ("भारत की राजधानी " * 40)[:500]}]
+    status, body = server.request("POST", "/v1/chat/completions", {"model": "tiny", "messages": too_long,
                                                                    "max_tokens": 2000})
     assert status == 429 and body["error"]["code"] == "queue_full", body
     for connection in holders:

@@ -108,5 +108,6 @@ def serve(args: argparse.Namespace) -> None:
     print(f"serving {model.name} from {checkpoint} on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5)
 
+
 if __name__ == "__main__":
     sys.exit(main())
