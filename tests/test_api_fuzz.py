@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from tests.webapp_helpers import raw_response_bytes, start_server
 
-EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "2000"))
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "3000"))
 RSS_MARGIN_MB = 64  # growth allowed over the run, after a warm-up that touched every route once
 BODY_LIMIT = 1_000_000
 
@@ -88,19 +88,20 @@ SEGMENT = SHORT_TEXT.map(lambda text: quote(text.encode("utf-8", "surrogatepass"
 NUMBER = st.integers(-5, 50) | st.sampled_from([10**30, -(10**30), 2**63]) | SHORT_TEXT
 
 
+ROUTES = [  # {} is a path segment drawn for it
+    "/api/runs/{}/{}/documents", "/api/runs/{}/{}/document", "/api/runs/{}", "/api/train/{}/log", "/cards/{}/{}",
+    "/runs/{}", "/train/{}", "/train/{}/report.html", "/static/{}", "/{}/{}", "/{}", "/v1/models", "/health",
+    "/openapi.json", "/", "/runs", "/train", "/api/runs", "/api/train",
+]
+
+
 @st.composite
 def target(draw, generating: bool = False) -> str:
     """A request path and query: the app's GET routes with arbitrary parts (and its generating routes when
     `generating`), or a path of random segments."""
-    seg = lambda: draw(SEGMENT)  # noqa: E731
-    routes = [
-        f"/api/runs/{seg()}/{seg()}/documents", f"/api/runs/{seg()}/{seg()}/document", f"/api/runs/{seg()}",
-        f"/api/train/{seg()}/log", f"/cards/{seg()}/{seg()}", f"/runs/{seg()}", f"/train/{seg()}",
-        f"/train/{seg()}/report.html", f"/static/{seg()}", "/" + "/".join(draw(st.lists(SEGMENT, max_size=4))),
-        "/v1/models", "/health", "/openapi.json", "/", "/runs", "/train", "/api/runs", "/api/train",
-        *(["/v1/chat/completions", "/v1/completions"] if generating else []),
-    ]
-    path = draw(st.sampled_from(routes))
+    routes = ROUTES + (["/v1/chat/completions", "/v1/completions"] if generating else [])
+    route = draw(st.sampled_from(routes))
+    path = route.format(*(draw(SEGMENT) for _ in range(route.count("{}"))))
     keys = st.sampled_from(["set", "reason", "q", "offset", "limit", "shard", "line"]) | SHORT_TEXT
     query = draw(st.lists(st.tuples(keys, NUMBER | SEGMENT | st.sampled_from(
         ["output", "rejected/language", "removed/exact", "rejected/..", "not_hindi"])), max_size=4))
