@@ -10,16 +10,25 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import uvicorn
 
 from pipeline.typed_config import load_config
 from tests.conftest import REPO, SAMPLE_CONFIG
 from tests.trainer_helpers import build_shards
 from trainer.config import TrainConfig
 from trainer.loop import Trainer
+from webapp.data_browser import WorkFolder
+from webapp.generation import ServedModel
+from webapp.request_guards import allowed_host_names
+from webapp.server import ServerLimits, create_app
+from webapp.training_log import TrainingRuns
 
 TINY = REPO / "configs" / "train_tiny.yaml"
 
@@ -53,6 +62,32 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def http_request(port: int, method: str, path: str, body: bytes | dict | None = None,
+                 timeout: float = 60) -> tuple[int, dict]:
+    """(status, JSON body) of one request; a dict body is sent as JSON, bytes as they are."""
+    data = json.dumps(body).encode() if isinstance(body, dict) else body
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=data, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        connection.close()
+
+
+def raw_response_bytes(sock: socket.socket, method: str = "GET") -> tuple[int, bytes]:
+    """(status, body) of the answer on a socket the test wrote the request to itself."""
+    response = http.client.HTTPResponse(sock, method=method)
+    response.begin()
+    return response.status, response.read()
+
+
+def raw_response(sock: socket.socket) -> tuple[int, dict]:
+    """(status, JSON body) of the answer on a socket the test wrote the request to itself."""
+    status, body = raw_response_bytes(sock)
+    return status, json.loads(body or b"null")
+
+
 @dataclass
 class RunningServer:
     process: subprocess.Popen
@@ -63,16 +98,8 @@ class RunningServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def request(self, method: str, path: str, body: bytes | dict | None = None) -> tuple[int, dict]:
-        """(status, JSON body) of one request; a dict body is sent as JSON, bytes as they are."""
-        data = json.dumps(body).encode() if isinstance(body, dict) else body
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            connection.request(method, path, body=data, headers={"Content-Type": "application/json"})
-            response = connection.getresponse()
-            return response.status, json.loads(response.read() or b"null")
-        finally:
-            connection.close()
+    def request(self, method: str, path: str, body: bytes | dict | None = None, timeout: float = 60) -> tuple:
+        return http_request(self.port, method, path, body, timeout)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -128,3 +155,51 @@ def serve(tmp_path_factory) -> Iterator[Served]:
                           "--max-tokens", "2000", "--max-waiting", "2", "--max-message-chars", "500")
     yield Served(server, checkpoint, out_dir, run_dir)
     server.stop()
+
+
+class GatedTokenizer:
+    """A SentencePiece tokenizer that stops at a gate when it encodes a text holding MARK, until the test opens
+    it: the test sees what the server does while a request is being tokenised. Everything else is the tokenizer's."""
+
+    MARK = "<<gate>>"
+
+    def __init__(self, sp):
+        self.sp, self.reached, self.gate = sp, threading.Event(), threading.Event()
+
+    def encode(self, text, *args, **kwargs):
+        if isinstance(text, str) and self.MARK in text:
+            self.reached.set()
+            self.gate.wait(120)
+        return self.sp.encode(text, *args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.sp, name)
+
+
+@dataclass
+class InProcessServer:
+    port: int
+    tokenizer: GatedTokenizer
+
+    def request(self, method: str, path: str, body: bytes | dict | None = None, timeout: float = 60) -> tuple:
+        return http_request(self.port, method, path, body, timeout)
+
+
+@contextmanager
+def gated_server(checkpoint: Path, folder: Path, max_waiting: int, allowed: list[str]) -> Iterator[InProcessServer]:
+    """The web app in this process (uvicorn on a thread, a free loopback port) over `checkpoint`, with its
+    tokenizer behind a GatedTokenizer; answers the model name "tiny"."""
+    model = ServedModel(checkpoint, "tiny")
+    model.sp = GatedTokenizer(model.sp)
+    app = create_app(model, WorkFolder(folder, folder), TrainingRuns([folder]), ServerLimits(max_waiting=max_waiting),
+                     allowed_host_names("127.0.0.1", allowed))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn")
+    thread.start()
+    try:
+        wait_for(lambda: server.started, timeout=60, what="uvicorn to listen")
+        yield InProcessServer(server.config.port, model.sp)
+    finally:
+        model.sp.gate.set()
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -17,6 +17,7 @@ from pipeline.errors import cli_errors
 from trainer.checkpoint import Checkpoints
 from webapp.data_browser import WorkFolder
 from webapp.generation import ServedModel
+from webapp.request_guards import allowed_host_names
 from webapp.server import ServerLimits, create_app
 from webapp.training_log import TrainingRuns
 
@@ -53,15 +54,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", action="append", default=None,
                         help="folder holding training out_dirs (repeatable; default: runs and the work folder)")
     parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 opens the server to the network: no auth!")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=_at_least(1), default=8000)
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a further name the server answers to in the Host header (repeatable; it answers to "
+                             "127.0.0.1, localhost, [::1] and --host; others get 421, against DNS rebinding); "
+                             "'*' turns the check off, for a proxy that checks Host itself")
     parser.add_argument("--device", default="cuda" if _cuda() else "cpu")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice). One sequence is "
                         "decoded at a time: for small models 1 is fastest, and far faster on a busy machine")
-    parser.add_argument("--max-tokens", type=int, default=defaults.max_tokens, help="most tokens one request gets")
-    parser.add_argument("--max-message-chars", type=int, default=defaults.max_message_chars)
-    parser.add_argument("--max-waiting", type=int, default=defaults.max_waiting,
-                        help="requests that may wait for the generation thread; more are answered 429")
+    parser.add_argument("--max-tokens", type=_at_least(1), default=defaults.max_tokens,
+                        help="most tokens one request gets")
+    parser.add_argument("--max-message-chars", type=_at_least(1), default=defaults.max_message_chars)
+    parser.add_argument("--max-waiting", type=_at_least(0), default=defaults.max_waiting,
+                        help="requests that may wait while one is generating; more are answered 429 (0: none wait)")
     return parser.parse_args(argv)
+
+
+def _at_least(minimum: int):
+    """An argparse type: an integer of at least `minimum` (argparse names the option in its error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        return value
+
+    return parse
 
 
 def _cuda() -> bool:
@@ -82,9 +103,11 @@ def serve(args: argparse.Namespace) -> None:
     limits = ServerLimits(max_tokens=args.max_tokens, max_message_chars=args.max_message_chars,
                           max_waiting=args.max_waiting, default_max_tokens=min(256, args.max_tokens))
     training = TrainingRuns(args.runs or ["runs", args.workdir])
-    app = create_app(model, WorkFolder(args.workdir, args.cards), training, limits)
+    app = create_app(model, WorkFolder(args.workdir, args.cards), training, limits,
+                     allowed_host_names(args.host, args.allowed_host))
     print(f"serving {model.name} from {checkpoint} on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger(__name__)
 
 TYPES = {400: "invalid_request_error", 404: "not_found_error", 413: "invalid_request_error",
-         429: "rate_limit_error", 500: "server_error"}
+         421: "invalid_request_error", 429: "rate_limit_error", 500: "server_error"}
 
 
 class APIError(Exception):

@@ -30,7 +30,7 @@ class NotFound(LookupError):
 
 def safe_name(name: str, what: str) -> str:
     """`name` if it is one plain path component (no separators, not . or ..); else NotFound."""
-    if not SAFE_NAME.match(name) or name in (".", ".."):
+    if not SAFE_NAME.match(name) or name in (".", "..") or len(name.encode()) > 255:  # 255: NAME_MAX
         raise NotFound(f"{what} {name!r} is not a plain folder or file name")
     return name
 

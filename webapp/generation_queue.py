@@ -12,16 +12,20 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
+from webapp.api_errors import APIError
 from webapp.generation import GenerationCancelled
 
 log = logging.getLogger(__name__)
 
 
-class QueueFull(Exception):
-    """As many requests wait as the server allows (answered 429)."""
+class QueueFull(APIError):
+    """As many requests wait as the server allows: answered 429."""
+
+    def __init__(self, message: str):
+        super().__init__(429, message, code="queue_full")
 
 
 @dataclass
@@ -73,42 +77,63 @@ class GenerationJob:
                 return
 
 
-    async def result(self, disconnected: Callable[[], Awaitable[bool]], poll_s: float = 0.25) -> object:
-        """The work's result once done (text pieces dropped); None when the client left first (the job is then
-        cancelled). A failure is raised again here."""
-        while True:
-            try:
-                item = await asyncio.wait_for(self._events.get(), poll_s)
-            except asyncio.TimeoutError:
-                if await disconnected():
+    async def result(self, disconnected: Callable[[], Awaitable[object]]) -> object:
+        """The work's result once done (text pieces dropped); None when the client left first: `disconnected()`
+        returns once the client has gone, and the job is then cancelled at its next token. A failure is raised
+        again here."""
+        client_gone = asyncio.ensure_future(disconnected())
+        try:
+            while True:
+                next_item = asyncio.ensure_future(self._events.get())
+                await asyncio.wait((next_item, client_gone), return_when=asyncio.FIRST_COMPLETED)
+                if not next_item.done():
+                    next_item.cancel()
                     self.cancel()
                     return None
-                continue
-            if isinstance(item, _Finished):
-                if item.error is not None:
-                    raise item.error
-                return item.result
+                item = next_item.result()
+                if isinstance(item, _Finished):
+                    if item.error is not None:
+                        raise item.error
+                    return item.result
+        finally:
+            client_gone.cancel()
 
 
 class GenerationQueue:
-    """One generation thread; at most `max_waiting` jobs wait behind the one it runs."""
+    """One generation thread; at most `max_waiting` jobs wait behind the one it runs (0: none wait, a request
+    is served only when the thread is free). A request holds its place from `admit` on, while it is checked and
+    tokenised off the event loop, so that a request beyond the limit is refused before any work is done for it."""
 
     def __init__(self, max_waiting: int):
-        self._waiting: queue.Queue[GenerationJob | None] = queue.Queue(maxsize=max_waiting)
+        if max_waiting < 0:
+            raise ValueError(f"max_waiting must be 0 or more, not {max_waiting}")
+        self._waiting: queue.Queue[GenerationJob | None] = queue.Queue()
+        self._places = threading.BoundedSemaphore(max_waiting + 1)  # the running job's and those waiting
         self.max_waiting = max_waiting
         self.counts = {"served": 0, "cancelled": 0, "failed": 0}
         self.running = False
         self._thread = threading.Thread(target=self._serve, name="generation", daemon=True)
         self._thread.start()
 
-    def submit(self, work: Callable[[Callable[[str], None]], object]) -> GenerationJob:
-        """Queue `work`; raises QueueFull when `max_waiting` jobs already wait."""
-        job = GenerationJob(work, asyncio.get_running_loop())
+    @contextlib.contextmanager
+    def admit(self) -> Iterator[Callable[[Callable[[Callable[[str], None]], object]], GenerationJob]]:
+        """A place in the queue, or QueueFull; yields `submit(work)`. A place not used for a job (the request
+        was refused) is given back on leaving the block; a job's place, once the thread has run it."""
+        if not self._places.acquire(blocking=False):
+            raise QueueFull(f"{self.max_waiting} requests are already waiting: try again shortly" if self.max_waiting
+                            else "a request is being served and this server lets none wait: try again shortly")
+        submitted: list[GenerationJob] = []
+
+        def submit(work: Callable[[Callable[[str], None]], object]) -> GenerationJob:
+            submitted.append(GenerationJob(work, asyncio.get_running_loop()))
+            self._waiting.put_nowait(submitted[-1])
+            return submitted[-1]
+
         try:
-            self._waiting.put_nowait(job)
-        except queue.Full:
-            raise QueueFull(f"{self.max_waiting} requests are already waiting: try again shortly") from None
-        return job
+            yield submit
+        finally:
+            if not submitted:
+                self._places.release()
 
     def status(self) -> dict:
         return {"running": self.running, "waiting": self._waiting.qsize(), "max_waiting": self.max_waiting,
@@ -121,5 +146,8 @@ class GenerationQueue:
     def _serve(self) -> None:
         while (job := self._waiting.get()) is not None:
             self.running = True
-            self.counts[job.run()] += 1
-            self.running = False
+            try:
+                self.counts[job.run()] += 1
+            finally:
+                self._places.release()  # first: a status that says not running has its place back
+                self.running = False

@@ -10,13 +10,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from model.errors import ModelInputError
 from webapp.api_errors import APIError
 from webapp.generation import Completion, Sampling
-from webapp.generation_queue import GenerationJob, QueueFull
+from webapp.generation_queue import GenerationJob
 from webapp.openai_schemas import ChatCompletionRequest, CompletionRequest, SamplingRequest
 
 router = APIRouter()
@@ -63,14 +64,22 @@ def _sampling(request: Request, body: SamplingRequest) -> Sampling:
         raise APIError(400, f"stop: {len(stops)} strings given, at most {MAX_STOP_STRINGS}", "stop")
     return Sampling(max_tokens, temperature=1.0 if body.temperature is None else body.temperature,
                     top_k=body.top_k or None, top_p=body.top_p, repetition_penalty=body.repetition_penalty or 1.0,
-                    seed=body.seed, stop=stops)
+                    seed=body.torch_seed(), stop=stops)
 
 
-def _submit(request: Request, work: Callable) -> GenerationJob:
+async def _check_off_the_event_loop(check: Callable, *args, param: str) -> None:
+    """A check that tokenises the request (up to max_messages × max_message_chars of text): on a worker thread,
+    so that /health and the other requests are answered meanwhile; its ModelInputError is a 400."""
     try:
-        return request.app.state.server.queue.submit(work)
-    except QueueFull as err:
-        raise APIError(429, str(err), code="queue_full") from None
+        await run_in_threadpool(check, *args)
+    except ModelInputError as err:
+        raise APIError(400, str(err), param) from None
+
+
+async def _client_gone(request: Request) -> None:
+    """Returns once the client has disconnected (the body has been read: the next message is the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _chat_messages(request: Request, body: ChatCompletionRequest) -> list[dict]:
@@ -116,12 +125,11 @@ async def list_models(request: Request) -> dict:
 async def chat_completions(body: ChatCompletionRequest, request: Request):
     sampling = _sampling(request, body)
     messages = _chat_messages(request, body)
-    model = request.app.state.server.model
-    try:
-        model.check_chat(messages, sampling.max_tokens)
-    except ModelInputError as err:
-        raise APIError(400, str(err), "messages") from None
-    job = _submit(request, lambda emit: model.chat(messages, sampling, emit))
+    server = request.app.state.server
+    model = server.model
+    with server.queue.admit() as submit:  # 429 before any tokenising when the queue is full
+        await _check_off_the_event_loop(model.check_chat, messages, sampling.max_tokens, param="messages")
+        job = submit(lambda emit: model.chat(messages, sampling, emit))
     head = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": model.name}
     if body.stream:
         def piece(text, finish):
@@ -131,7 +139,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request):
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return GenerationStream(job, _events(job, {**head, "object": "chat.completion.chunk"}, piece,
                                              include_usage, first))
-    completion = await job.result(request.is_disconnected)
+    completion = await job.result(lambda: _client_gone(request))
     if completion is None:
         return Response(status_code=CLIENT_CLOSED)
     message = {"role": "assistant", "content": completion.text}
@@ -149,11 +157,9 @@ async def completions(body: CompletionRequest, request: Request):
     if len(prompt) > limits.max_message_chars:
         raise APIError(400, f"prompt has {len(prompt):,} characters, over this server's limit of "
                             f"{limits.max_message_chars:,}", "prompt", "message_too_long")
-    try:
-        model.completion_prompt(prompt, sampling.max_tokens)
-    except ModelInputError as err:
-        raise APIError(400, str(err), "prompt") from None
-    job = _submit(request, lambda emit: model.complete(prompt, sampling, emit))
+    with request.app.state.server.queue.admit() as submit:  # 429 before any tokenising when the queue is full
+        await _check_off_the_event_loop(model.completion_prompt, prompt, sampling.max_tokens, param="prompt")
+        job = submit(lambda emit: model.complete(prompt, sampling, emit))
     head = {"id": f"cmpl-{uuid.uuid4().hex[:24]}", "object": "text_completion", "created": int(time.time()),
             "model": model.name}
     if body.stream:
@@ -162,7 +168,7 @@ async def completions(body: CompletionRequest, request: Request):
 
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return GenerationStream(job, _events(job, head, piece, include_usage))
-    completion = await job.result(request.is_disconnected)
+    completion = await job.result(lambda: _client_gone(request))
     if completion is None:
         return Response(status_code=CLIENT_CLOSED)
     return {**head, "usage": _usage(completion),

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# The sampler divides float32 logits by the temperature and compares float32 probabilities with top_p: a
+# positive value below these would be 0 there (1e-300 is) and sample from NaNs.
+MIN_TEMPERATURE = 1e-5  # 0 is greedy decoding
+MIN_TOP_P = 1e-5
+MIN_REPETITION_PENALTY, MAX_REPETITION_PENALTY = 1e-3, 1e3
+INT64 = 2**63  # OpenAI's seed is an int64
 
 
 class TextPart(BaseModel):
@@ -29,19 +36,31 @@ class StreamOptions(BaseModel):
 
 
 class SamplingRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)  # JSON as Python reads it may hold NaN
 
     model: str
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    top_p: float | None = Field(None, ge=MIN_TOP_P, le=1.0)
     top_k: int | None = Field(None, ge=0)
-    repetition_penalty: float | None = Field(None, gt=0.0)
-    seed: int | None = None
+    repetition_penalty: float | None = Field(None, ge=MIN_REPETITION_PENALTY, le=MAX_REPETITION_PENALTY)
+    seed: int | None = Field(None, ge=-INT64, lt=INT64)
     stop: str | list[str] | None = Field(None)
     stream: bool = False
     stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1, description="one choice per request")
+
+    @field_validator("temperature")
+    @classmethod
+    def _samplable_temperature(cls, value: float | None) -> float | None:
+        if value is not None and 0.0 < value < MIN_TEMPERATURE:
+            raise ValueError(f"{value} is too small to sample with: give 0 for greedy decoding or at least "
+                             f"{MIN_TEMPERATURE}")
+        return value
+
+    def torch_seed(self) -> int | None:
+        """The seed as torch.Generator takes it on every version (an unsigned 64-bit number)."""
+        return None if self.seed is None else self.seed % 2**64
 
     def stop_strings(self) -> tuple[str, ...]:
         return (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())

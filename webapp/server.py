@@ -4,19 +4,21 @@ and `GET /health`. Everything the pages need is in webapp/static (no CDN, no net
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from webapp.api_errors import error_response, install_error_handlers
+from webapp.api_errors import install_error_handlers
 from webapp.data_browser import WorkFolder
 from webapp.generation import ServedModel
 from webapp.generation_queue import GenerationQueue
 from webapp.openai_api import router as openai_router
 from webapp.pages import router as pages_router
+from webapp.request_guards import BodyLimit, HostCheck, allowed_host_names
 from webapp.training_log import TrainingRuns
 
 STATIC = Path(__file__).parent / "static"
@@ -30,7 +32,7 @@ class ServerLimits:
     max_messages: int = 64
     max_tokens: int = 1_024  # per request
     default_max_tokens: int = 256  # when a request gives none
-    max_waiting: int = 16  # requests queued behind the one generating; more get 429
+    max_waiting: int = 16  # requests queued behind the one generating (0: none); more get 429
     max_body_bytes: int = 1_000_000
 
 
@@ -46,9 +48,10 @@ class Server:
     started: int
 
 
-def create_app(model: ServedModel, work: WorkFolder, training: TrainingRuns,
-               limits: ServerLimits | None = None) -> FastAPI:
-    """The application around an already loaded model (so /health answers only once it is loaded)."""
+def create_app(model: ServedModel, work: WorkFolder, training: TrainingRuns, limits: ServerLimits | None = None,
+               allowed_hosts: Iterable[str] | None = None) -> FastAPI:
+    """The application around an already loaded model (so /health answers only once it is loaded).
+    `allowed_hosts`: the Host names it answers (default: the loopback names; see webapp/request_guards.py)."""
     limits = limits or ServerLimits()
     server = Server(model, GenerationQueue(limits.max_waiting), work, training, limits, int(time.time()))
 
@@ -62,13 +65,8 @@ def create_app(model: ServedModel, work: WorkFolder, training: TrainingRuns,
     app.state.server = server
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limits.max_body_bytes:
-            return error_response(413, f"request body of {int(length):,} bytes, over this server's limit of "
-                                       f"{limits.max_body_bytes:,}")
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(HostCheck, allowed=allowed_hosts or allowed_host_names("127.0.0.1"))  # the outer one
 
     @app.get("/health")
     async def health() -> dict:
