@@ -2,10 +2,12 @@
 
 `<EMAIL>`, `<UPI>` (name@bank), `<IP>` (public IPv4/IPv6 only: 10.0.0.1 or 127.0.0.1 identify no one), `<CARD>`
 (13–19 digits, Luhn must hold), `<AADHAAR>` (12 digits, first 2–9, optional 4-4-4 grouping, Verhoeff must hold),
-`<PHONE>` (mobiles: +91 or 0 prefix optional, 10 digits from 6–9, spaces or dashes; landlines: 0 + STD code +
-number, 11 digits in all) and `<PAN>`. Digits may be ASCII or Devanagari (०–९); only the matched span is
-replaced, so digits elsewhere keep their script. Numbers must stand alone (no digit right before or after), and
-checksums keep years, dates, prices (₹ 45,000), table figures and random 12-digit numbers as they are.
+`<PHONE>` (mobiles: +91, 91 or 0 prefix optional, 10 digits from 6–9, spaces, dashes, dots or en dashes;
+landlines: 0 or +91, STD code, number, 10 digits after the prefix) and `<PAN>` (upper or lower case). Digits may
+be ASCII or Devanagari (०–९); only the matched span is replaced, so digits elsewhere keep their script. Numbers
+must stand alone (no digit right before or after), and checksums keep years, dates, prices (₹ 45,000), table
+figures and random 12-digit numbers as they are; a number right after ISBN, धारा, section, version and the like is
+a reference, not PII.
 """
 
 from __future__ import annotations
@@ -75,18 +77,50 @@ def _public_ip(text: str) -> bool:
         return False
 
 
+# A number right after one of these words is a reference, not a person's: ISBN 8126703938 (India's ISBNs start
+# 81/93 like mobiles), धारा 8.1.2.3 or version 1.2.3.4 (which read as public IPs).
+_REFERENCE_BEFORE = re.compile(
+    r"(?:ISBN(?:[- ]?1[03])?|धारा|अनुच्छेद|खंड|नियम|अध्याय|संस्करण|section|sec|clause|chapter|article|art"
+    r"|version|ver|rule|§|(?<![A-Za-z])v)[\s:.\-]{0,3}$",
+    re.IGNORECASE,
+)
+
+
+def _after_reference_word(match: re.Match) -> bool:
+    return _REFERENCE_BEFORE.search(match.string, max(0, match.start() - 24), match.start()) is not None
+
+
 @dataclass(frozen=True)
 class PIIRule:
     kind: str  # the placeholder's name: <KIND>
     pattern: re.Pattern
-    valid: object = None  # a check on the match (checksum, public address); None accepts every match
-    needs: str = "[0-9०-९]"  # a character every match holds: texts without one skip the rule (most of the cost)
+    valid: object = None  # a check on the matched text (checksum, public address); None accepts every match
+    needs: str = "digits"  # a pre-check every text with a match passes (PRE_CHECKS): the others skip the rule
 
-    def accepts(self, match: str) -> bool:
-        return self.valid is None or self.valid(match)
+    def accepts(self, match: re.Match) -> bool:
+        if self.needs != "@" and _after_reference_word(match):
+            return False
+        return self.valid is None or self.valid(match.group())
 
 
-_SEP = r"[ \-]?"
+# What a text needs for each group of rules; most texts fail all of them, which is where the time goes: a Hindi
+# text nearly always holds a digit, rarely 8 digits close together.
+_SEP = "[ \\-.\u2013]"  # space, dash, dot, en dash
+PRE_CHECKS = {
+    "@": lambda text: "@" in text,
+    ":": lambda text: ":" in text,
+    "ipv4": re.compile(rf"{D}\.{D}{{1,3}}\.").search,
+    "digits": re.compile(rf"{D}(?:{_SEP}?{D}){{7}}").search,  # phones, cards and Aadhaar have 10+ digits
+    "pan": re.compile(rf"[A-Za-z]{{5}}{D}{{4}}[A-Za-z]").search,
+}
+
+
+def _phone_digits_valid(match: str) -> bool:
+    """A landline: 0 + STD code + number (11 digits) or +91 + STD code + number (12)."""
+    digits = digits_of(match)
+    return len(digits) == 12 if match.startswith("+") else len(digits) == 11
+
+
 RULES = [
     PIIRule(
         "EMAIL",
@@ -95,10 +129,16 @@ RULES = [
     ),
     # name@bank handles: no dot after the @ (that would be an e-mail address, redacted above)
     PIIRule("UPI", re.compile(r"(?<![\w.+-])[A-Za-z0-9०-९._-]{2,}@[A-Za-z]{2,}\b(?![.@\w])"), needs="@"),
-    PIIRule("IP", re.compile(rf"{_NO_DIGIT_BEFORE}{D}{{1,3}}(?:\.{D}{{1,3}}){{3}}{_NO_DIGIT_AFTER}"), _public_ip),
     PIIRule(
         "IP",
-        re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})?(?:[0-9A-Fa-f]{1,4})?(?![\w:])"),
+        re.compile(rf"{_NO_DIGIT_BEFORE}{D}{{1,3}}(?:\.{D}{{1,3}}){{3}}{_NO_DIGIT_AFTER}"),
+        _public_ip,
+        needs="ipv4",
+    ),
+    # IPv6: a run of hex groups and colons holding two colons (`::` anywhere); ipaddress decides (10:30:45 is not one)
+    PIIRule(
+        "IP",
+        re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?![\w:])"),
         _public_ip,
         needs=":",
     ),
@@ -116,34 +156,44 @@ RULES = [
         re.compile(rf"{_NO_DIGIT_BEFORE}[2-9२-९]{D}{{3}}([ \-]?){D}{{4}}\1{D}{{4}}{_NO_DIGIT_AFTER}"),
         lambda m: verhoeff_valid(digits_of(m)),
     ),
-    # mobiles: +91 or 0 before, or no digit before; 10 digits from 6-9, a space or dash allowed between any two
+    # mobiles: +91, 91 (wa.me/919876543210) or 0 before, or no digit before; 10 digits from 6-9, a space, dash,
+    # dot or en dash allowed between any two
     PIIRule(
         "PHONE",
         re.compile(
-            rf"(?:(?<![\w+])\+(?:91|९१){_SEP}|{_NO_DIGIT_BEFORE}[0०]{_SEP}|{_NO_DIGIT_BEFORE})"
-            rf"[6-9६-९](?:{_SEP}{D}){{9}}{_NO_DIGIT_AFTER}"
+            rf"(?:(?<![\w+])\+(?:91|९१){_SEP}?|{_NO_DIGIT_BEFORE}(?:91|९१|[0०]){_SEP}?|{_NO_DIGIT_BEFORE})"
+            rf"[6-9६-९](?:{_SEP}?{D}){{9}}{_NO_DIGIT_AFTER}"
         ),
     ),
-    # landline: 0, an STD code of 2-4 digits, the number; 11 digits in all
+    # landlines: 0 or +91, an STD code of 2-4 digits, a separator, the number (grouped or not); 10 digits after
+    # the 0 or the 91 (022 2345 6789, +91-11-23456789)
     PIIRule(
         "PHONE",
-        re.compile(rf"{_NO_DIGIT_BEFORE}[0०][1-9१-९]{D}{{1,3}}[ \-]{D}{{6,8}}{_NO_DIGIT_AFTER}"),
-        lambda m: len(digits_of(m)) == 11,
+        re.compile(
+            rf"(?:(?<![\w+])\+(?:91|९१){_SEP}?|{_NO_DIGIT_BEFORE}[0०]{_SEP}?)[1-9१-९]{D}{{1,3}}{_SEP}"
+            rf"{D}{{2,4}}(?:{_SEP}?{D}{{2,4}}){{0,2}}{_NO_DIGIT_AFTER}"
+        ),
+        _phone_digits_valid,
     ),
-    PIIRule("PAN", re.compile(rf"\b[A-Z]{{3}}[ABCFGHJLPT][A-Z]{D}{{4}}[A-Z]\b")),  # has digits too
+    # PAN: one case throughout (abcpd1234e is one typed in lower case)
+    PIIRule(
+        "PAN",
+        re.compile(rf"\b(?:[A-Z]{{3}}[ABCFGHJLPT][A-Z]{D}{{4}}[A-Z]|[a-z]{{3}}[abcfghjlpt][a-z]{D}{{4}}[a-z])\b"),
+        needs="pan",
+    ),
 ]
 
 
 def redact(text: str) -> tuple[str, Counter]:
     """`text` with every PII match replaced by its placeholder, and the count per kind."""
     counts: Counter = Counter()
-    present = {needs for needs in {rule.needs for rule in RULES} if re.search(needs, text)}
+    passed = {name for name, check in PRE_CHECKS.items() if check(text)}
     for rule in RULES:
-        if rule.needs not in present:
+        if rule.needs not in passed:
             continue
 
         def replace(match: re.Match, rule: PIIRule = rule) -> str:
-            if not rule.accepts(match.group()):
+            if not rule.accepts(match):
                 return match.group()
             counts[rule.kind] += 1
             return f"<{rule.kind}>"
