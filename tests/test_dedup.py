@@ -56,6 +56,29 @@ def test_pages_differing_in_numbers_are_near_not_exact_duplicates(run_args, tmp_
     assert "Largest clusters" in (tmp_path / "cards" / stage.parent.name / "03_dedup.md").read_text()
 
 
+RIVER_PAGE = ("गंगा भारत की सबसे लंबी नदी है और इसका उद्गम हिमालय के गंगोत्री हिमनद से होता है। यह नदी उत्तराखंड, उत्तर "
+              "प्रदेश, बिहार और पश्चिम बंगाल से होकर बहती है और अंत में बंगाल की खाड़ी में मिल जाती है। इसके किनारे पर "
+              "कई बड़े नगर बसे हैं, जिनमें वाराणसी, प्रयागराज और पटना प्रमुख हैं।\n"
+              "करोड़ों लोग खेती, पीने के पानी और आजीविका के लिए इस नदी पर निर्भर हैं। पिछले वर्षों में इसकी सफाई के लिए "
+              "सरकार ने कई योजनाएँ शुरू की हैं, पर प्रदूषण अब भी एक बड़ी समस्या बना हुआ है।")
+
+
+def test_a_unique_document_sharing_an_id_with_a_copy_is_kept(run_args, tmp_path):
+    """Source ids are not unique: exact dedup names documents by their place, so a unique page that shares its id
+    with a copy of another page stays, and the copy (in another input file, hence another task) goes."""
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": "p1", "text": YEAR_PAGE.format(year=1278)},
+                                              {"id": "same", "text": RIVER_PAGE}])
+    write_jsonl(tmp_path / "in" / "b.jsonl", [{"id": "same", "text": YEAR_PAGE.format(year=1278).upper()}])
+    args = ["run", "configs/local.yaml", "--input", str(tmp_path / "in"), *run_args, "--set", "executor.tasks=2",
+            "--stage", "ingest", "--stage", "filter", "--stage", "dedup"]
+    assert main(args) == 0
+    stage = next((tmp_path / "work").glob("local-*")) / "03_dedup"
+    kept = sorted(r["text"][:4] for r in read_jsonl_folder(stage / "output"))
+    [copy] = read_jsonl_folder(stage / "removed" / "exact")
+    assert kept == ["1278", "गंगा"] and copy["metadata"]["file"].endswith("b.jsonl")
+    assert json.loads((stage / "stats.json").read_text())["balanced"]
+
+
 def test_s_curve_and_rehydration_weights():
     assert catch_probability(0.5, 40, 4) > 0.9 and catch_probability(0.2, 40, 4) < 0.07
     assert catch_probability(0.6, 14, 8) < 0.25  # datatrove's default misses most 5%-edited copies

@@ -2,8 +2,8 @@
 (datatrove's MinHash, numbers ignored).
 
 Phases, each a datatrove run that Slurm or Ray can fan out (README "Scaling out" gives task counts):
-  exact_hashes (tasks)  read → ExactHashes                     minhash/exact/NNNNN.jsonl
-  exact_groups (1)      ExactGroups                            minhash/exact/removed.json
+  exact_hashes (tasks)  read → ExactHashes                     minhash/exact/hashes/<partition>/<task>.tsv
+  exact_groups (tasks)  ExactGroups, one hash partition each   minhash/exact/decisions/<task>/<partition>.tsv
   signatures (tasks)    read → DropExactDuplicates → MinhashDedupSignature   (copies → removed/exact/)
   buckets (num_buckets) MinhashDedupBuckets
   clusters (1)          MinhashDedupCluster (cluster ids and sizes)
@@ -46,7 +46,8 @@ DEDUP_NOTES = {
         "The kept copy of a cluster is datatrove's choice (the cluster's root), not the longest or best one.",
         "`duplicate_cluster_size` adds the keeper's own exact copies to its MinHash cluster size; exact copies of "
         "the other cluster members are not added.",
-        "Exact grouping holds one hash per document in one task's memory (about 100 bytes each).",
+        "MinHash clustering (datatrove's union-find) runs on one task: it holds one entry per document that has a "
+        "near-duplicate pair (tens of bytes each).",
     ],
 }
 
@@ -61,7 +62,8 @@ def build_dedup(settings: DedupConfig, paths: StagePaths, previous: StagePaths) 
 
     return [
         Phase("exact_hashes", [read(), ExactHashes(exact)]),
-        Phase("exact_groups", [ExactGroups(exact)], tasks=1),
+        # as many partitions as exact_hashes had tasks: memory per task falls with the task count
+        Phase("exact_groups", [ExactGroups(exact)]),
         Phase(
             "signatures",
             [

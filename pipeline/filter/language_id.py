@@ -83,8 +83,8 @@ def fasttext_text(text: str) -> str:
 
 
 class HinglishLID:
-    """P(hi_Latn) of a text from a model hinglish_lid_training.py trained. The model loads on first use, so that a pipeline
-    holding this can be pickled to its worker processes (fastText models cannot)."""
+    """P(hi_Latn) of a text from a model hinglish_lid_training.py trained. The model loads on first use, so that a
+    pipeline holding this can be pickled to its worker processes (fastText models cannot)."""
 
     def __init__(self, model_path: str | Path):
         if not Path(model_path).exists():
