@@ -240,7 +240,8 @@ def test_the_fast_gopher_rules_decide_as_datatrove_does():
     pairs = [(GopherQualityFilter(language=HINDI_WORDS, **quality), FastGopherQuality(language=HINDI_WORDS, **quality)),
              (GopherQualityFilter(language=HINDI_WORDS), FastGopherQuality(language=HINDI_WORDS)),
              (GopherRepetitionFilter(language=HINDI_WORDS), FastGopherRepetition(language=HINDI_WORDS)),
-             (GopherRepetitionFilter(language=HINDI_WORDS, **strict), FastGopherRepetition(language=HINDI_WORDS, **strict))]
+             (GopherRepetitionFilter(language=HINDI_WORDS, **strict),
+              FastGopherRepetition(language=HINDI_WORDS, **strict))]
     for stock, fast in pairs:
         verdicts = [(verdict(stock, doc(t)), verdict(fast, doc(t))) for t in _gopher_test_texts() if t.strip() or
                     isinstance(stock, GopherRepetitionFilter)]
