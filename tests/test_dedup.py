@@ -152,3 +152,22 @@ def test_planted_duplicates_in_corpus_news(tmp_path):
     assert len(distinct) >= 350 and sum(i in kept for i in distinct) >= 0.99 * len(distinct)
     stats = json.loads((run_dir / "03_dedup" / "stats.json").read_text())
     assert stats["balanced"]
+
+
+def test_signatures_are_datatrove_s_own():
+    """pipeline/dedup/signatures.py computes MinHash signatures faster; they must be datatrove's, bit for bit."""
+    from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
+
+    from pipeline.dedup.signatures import HindiMinhashSignature
+    from pipeline.documents import read_documents
+
+    texts = [d.text for d in read_documents([corpus_path("hi_wiki_or_news")])][::10][:600]
+    texts += [YEAR_PAGE.format(year=1278), "एक दो तीन चार", "एक दो तीन चार पाँच", "a b c d e f"]
+    config = DedupConfig().minhash()
+    stock = MinhashDedupSignature("/nonexistent", config=config, language="hin_Deva")
+    fast = HindiMinhashSignature("/nonexistent", config=config, language="hin_Deva")
+    for text in texts:
+        shingles = stock.get_shingles(text)
+        assert (fast.get_shingles(text) == shingles).all()
+        if shingles.size:
+            assert fast.get_signature(shingles) == stock.get_signature(shingles)

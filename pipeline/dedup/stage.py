@@ -4,7 +4,7 @@
 Phases, each a datatrove run that Slurm or Ray can fan out (README "Scaling out" gives task counts):
   exact_hashes (tasks)  read → ExactHashes                     minhash/exact/hashes/<partition>/<task>.tsv
   exact_groups (tasks)  ExactGroups, one hash partition each   minhash/exact/decisions/<task>/<partition>.tsv
-  signatures (tasks)    read → DropExactDuplicates → MinhashDedupSignature   (copies → removed/exact/)
+  signatures (tasks)    read → DropExactDuplicates → HindiMinhashSignature   (copies → removed/exact/)
   buckets (num_buckets) MinhashDedupBuckets
   clusters (1)          MinhashDedupCluster (cluster ids and sizes)
   filter (tasks)        read → DropExactDuplicates → MinhashDedupFilter → RehydrationWeight → output
@@ -17,10 +17,10 @@ from datatrove.pipeline.dedup.minhash import (
     MinhashDedupBuckets,
     MinhashDedupCluster,
     MinhashDedupFilter,
-    MinhashDedupSignature,
 )
 from datatrove.pipeline.readers import JsonlReader
 
+from pipeline.dedup.signatures import HindiMinhashSignature
 from pipeline.dedup.steps import (
     NEAR_DUPLICATE,
     DedupConfig,
@@ -69,7 +69,7 @@ def build_dedup(settings: DedupConfig, paths: StagePaths, previous: StagePaths) 
             [
                 read(),
                 DropExactDuplicates(exact, stage_writer(paths.removed / "exact")),
-                MinhashDedupSignature(sigs, config=minhash, language="hin_Deva"),
+                HindiMinhashSignature(sigs, config=minhash, language="hin_Deva"),
             ],
         ),
         Phase("buckets", [MinhashDedupBuckets(sigs, buckets, config=minhash)], tasks=minhash.num_buckets),
