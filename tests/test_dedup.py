@@ -171,3 +171,35 @@ def test_signatures_are_datatrove_s_own():
         assert (fast.get_shingles(text) == shingles).all()
         if shingles.size:
             assert fast.get_signature(shingles) == stock.get_signature(shingles)
+
+
+def _exact_dedup(shards: list[list[str]], folder) -> tuple[list[list[str]], list[int]]:
+    """Runs the three exact phases as len(shards) tasks each; returns the texts each task keeps and the number
+    of hash records each exact-groups task held."""
+    from datatrove.data import Document
+
+    from pipeline.dedup.steps import DropExactDuplicates, ExactGroups, ExactHashes
+
+    def docs(rank):
+        return [Document(text=t, id="same-id-for-all") for t in shards[rank]]  # ids must not matter
+
+    tasks = len(shards)
+    for rank in range(tasks):
+        list(ExactHashes(str(folder)).run(docs(rank), rank, tasks))
+    held = [sum(1 for f in (folder / "hashes" / f"{p:05d}").glob("*.tsv") for _ in f.open()) for p in range(tasks)]
+    for partition in range(tasks):
+        list(ExactGroups(str(folder)).run(None, partition, tasks))
+    return [[d.text for d in DropExactDuplicates(str(folder)).run(docs(r), r, tasks)] for r in range(tasks)], held
+
+
+def test_exact_groups_are_partitioned_over_the_tasks_with_the_same_decisions(tmp_path):
+    """No single-task exact phase: each exact-groups task holds one hash partition (about 1/tasks of the
+    documents), and the kept documents are the same whatever the task count: the first copy by task, then place."""
+    rng = random.Random(1)
+    texts = [YEAR_PAGE.format(year=y) for y in range(1000, 1300)]
+    shards = [[rng.choice(texts) for _ in range(120)] for _ in range(4)]
+    kept_by_four, held = _exact_dedup(shards, tmp_path / "four")
+    [kept_by_one], [held_by_one] = _exact_dedup([sum(shards, [])], tmp_path / "one")
+    assert sum(kept_by_four, []) == kept_by_one
+    assert len(kept_by_one) == len(set(sum(shards, []))) < held_by_one == 480
+    assert sum(held) == 480 and max(held) < 480 / 4 * 1.4
