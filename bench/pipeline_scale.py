@@ -43,11 +43,16 @@ TEXT_FOLDERS = ("hi_wiki_or_news", "hi_wikipedia", "hi_web_like", "hi_stories", 
 REPO = Path(__file__).resolve().parents[1]
 # One stage in a process of its own; prints wall seconds, CPU seconds and peak RSS (KiB) of it and its tasks (VmHWM:
 # ru_maxrss of a process also holds what its parent had before the exec).
+# Workers started through a forkserver are its children, not this process's: stopping the server (it has reaped
+# them) brings their CPU time into RUSAGE_CHILDREN.
 STAGE_RUNNER = """
 import resource, sys, time
+import multiprocess.forkserver, multiprocessing.forkserver
 from pipeline.__main__ import main
 start = time.perf_counter()
 code = main(sys.argv[1:])
+multiprocess.forkserver._forkserver._stop()
+multiprocessing.forkserver._forkserver._stop()
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))
 print("STAGE", time.perf_counter() - start, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
