@@ -28,7 +28,7 @@ SAMPLE_SHARDS = $(shell test -x $(PY) && $(PY) -m pipeline where configs/sample.
 
 export HF_HUB_OFFLINE ?= 1
 
-# The romanised-Hindi detector (pipeline/filter/hinglish_lid.py). The filter stage trains it by itself when it is missing
+# The romanised-Hindi detector (pipeline/filter/language_id.py; trained by pipeline/filter/hinglish_lid_training.py). The filter stage trains it by itself when it is missing
 # (stages.filter.language.hinglish_model: auto → <workdir>/hinglish_lid); `make hinglish-lid` (re)trains it by hand:
 # on the shared corpus when it is beside the repository, else on a run's ingested documents.
 CORPUS ?= ../shared/corpus

@@ -8,6 +8,9 @@ machine is shared: CPU seconds per MB is the figure that does not depend on who 
 detector is off (`hinglish_model=none`) and the tokenizer (BPE, 8,000 pieces) is trained once on the smaller
 run's 05_hinglish output, outside the timings.
 
+It prints CPU seconds per MB per stage and for the whole chain, and the projections for CC100 Hindi and FineWeb-2
+hin_Deva from them.
+
     python -m bench pipeline_scale                       # 30 MB and 300 MB
     python -m bench.pipeline_scale --sizes 10 100        # other sizes (MB of uncompressed text)
 """
@@ -40,11 +43,16 @@ TEXT_FOLDERS = ("hi_wiki_or_news", "hi_wikipedia", "hi_web_like", "hi_stories", 
 REPO = Path(__file__).resolve().parents[1]
 # One stage in a process of its own; prints wall seconds, CPU seconds and peak RSS (KiB) of it and its tasks (VmHWM:
 # ru_maxrss of a process also holds what its parent had before the exec).
+# Workers started through a forkserver are its children, not this process's: stopping the server (it has reaped
+# them) brings their CPU time into RUSAGE_CHILDREN.
 STAGE_RUNNER = """
 import resource, sys, time
+import multiprocess.forkserver, multiprocessing.forkserver
 from pipeline.__main__ import main
 start = time.perf_counter()
 code = main(sys.argv[1:])
+multiprocess.forkserver._forkserver._stop()
+multiprocessing.forkserver._forkserver._stop()
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))
 print("STAGE", time.perf_counter() - start, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
@@ -147,6 +155,42 @@ def tokenize_speedup(workdir: Path, tokenizer: Path, repeats: int = 2) -> tuple[
     return min(seconds[1]), min(seconds[TASKS])
 
 
+# Corpora a user points the chain at (MB of JSONL text): CC100 Hindi, FineWeb-2 hin_Deva.
+PROJECTED_CORPORA_MB = {"cc100_hi": 20_000, "fineweb2_hin_Deva": 121_000}
+PROJECTED_CORES = (16, 64, 512)
+
+
+def projections(cpu_s_per_mb: float) -> dict[str, dict]:
+    """Core-hours and wall hours on PROJECTED_CORES at `cpu_s_per_mb` (every stage reading the whole corpus, which
+    overstates the stages after dedup; task start-up and the one-task clusters phase not included)."""
+    out = {}
+    for name, megabytes in PROJECTED_CORPORA_MB.items():
+        core_hours = megabytes * cpu_s_per_mb / 3600
+        out[name] = {"core_hours": round(core_hours, 1)} | {
+            f"hours_on_{cores}_cores": round(core_hours / cores, 2) for cores in PROJECTED_CORES
+        }
+    return out
+
+
+def report(runs: dict, sizes_mb: tuple[float, float]) -> dict:
+    """CPU s per MB per stage and for the chain at the larger size, cost and peak-memory ratios between the sizes,
+    and the projections; printed and returned for the results file."""
+    small, large = sizes_mb
+    per_mb = {s: {k: v["cpu_s"] / v["input_mb"] for k, v in runs[s]["stages"].items()} for s in sizes_mb}
+    chain = {s: sum(v["cpu_s"] for v in runs[s]["stages"].values()) / runs[s]["corpus_mb"] for s in sizes_mb}
+    figures = {
+        "cpu_s_per_mb": {stage: round(v, 3) for stage, v in per_mb[large].items()},
+        "chain_cpu_s_per_mb": {s: round(chain[s], 3) for s in sizes_mb},
+        "cost_per_mb_ratio": {stage: round(per_mb[large][stage] / per_mb[small][stage], 3) for stage in per_mb[small]},
+        "peak_rss_ratio": {stage: round(runs[large]["stages"][stage]["peak_rss_mb"]
+                                        / runs[small]["stages"][stage]["peak_rss_mb"], 3) for stage in per_mb[small]},
+        "projections": projections(chain[large]),
+    }
+    for key, value in figures.items():
+        print(f"{key}: {json.dumps(value)}")
+    return figures
+
+
 def run(sizes_mb: tuple[float, float] = SIZES_MB) -> list[BenchResult]:
     if not CORPUS.exists():
         raise SystemExit(f"{CORPUS} is absent: the scale benchmark builds its corpus from the shared corpus")
@@ -161,15 +205,14 @@ def run(sizes_mb: tuple[float, float] = SIZES_MB) -> list[BenchResult]:
                           "stages": run_chain(corpus, Path(tmp) / f"work_{size}", tokenizer_folder)}
         small, large = sizes_mb
         one, two = tokenize_speedup(Path(tmp) / f"work_{large}", tokenizer_folder / "tokenizer.model")
-    per_mb = {s: {k: v["cpu_s"] / v["input_mb"] for k, v in runs[s]["stages"].items()} for s in sizes_mb}
-    scaling = {stage: round(per_mb[large][stage] / per_mb[small][stage], 3) for stage in per_mb[small]}
-    total = {s: sum(v["cpu_s"] for v in runs[s]["stages"].values()) / runs[s]["corpus_mb"] for s in sizes_mb}
-    print(f"cost per MB, {large} MB / {small} MB: {scaling}; tokenize 1 task {one:.1f}s, 2 tasks {two:.1f}s")
+    figures = report(runs, sizes_mb)
+    total = figures["chain_cpu_s_per_mb"]
+    print(f"tokenize 1 task {one:.1f}s, 2 tasks {two:.1f}s")
     command = "python -m bench.pipeline_scale --sizes " + " ".join(str(s) for s in sizes_mb)
     return [
         BenchResult(name="pipeline_scale", value=1 / total[large], unit="MB/s/core", baseline=1 / total[small],
                     baseline_name=f"the same chain on {runs[small]['corpus_mb']} MB (ratio 1.0 = linear scaling)",
-                    details={"runs": runs, "cost_per_mb_ratio": scaling, "command": command}),
+                    details={"runs": runs, **figures, "command": command}),
         BenchResult(name="tokenize_stage_speedup", value=1 / two, unit="runs/s", baseline=1 / one,
                     baseline_name=f"06_tokenize, 1 task, on the {large} MB run's 05_hinglish documents in 2 files",
                     target_ratio=1.7, details={"one_task_s": round(one, 2), "two_tasks_s": round(two, 2),

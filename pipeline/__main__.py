@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _hinglish_lid(args: argparse.Namespace) -> int:
-    from pipeline.filter.hinglish_lid import collect, train_hinglish_lid
+    from pipeline.filter.hinglish_lid_training import collect, train_hinglish_lid
 
     data = collect(args.devanagari, args.english, args.hinglish, args.mixed)
     report = train_hinglish_lid(data, args.out, args.seed, args.per_label)

@@ -1,4 +1,7 @@
-"""How every stage writes documents: gzip JSONL, one file per task, `{text, id, metadata}` per line."""
+"""How every stage writes documents: gzip JSONL, one file per task, `{text, id, metadata}` per line.
+
+The gzip is ISA-L's (the `isal` package, which fsspec picks up for every datatrove reader and writer): zlib's default
+level 9 took 0.12 CPU s per MB, about a twentieth of the whole chain per stage written, ISA-L 0.002."""
 
 from __future__ import annotations
 

@@ -56,6 +56,29 @@ def test_pages_differing_in_numbers_are_near_not_exact_duplicates(run_args, tmp_
     assert "Largest clusters" in (tmp_path / "cards" / stage.parent.name / "03_dedup.md").read_text()
 
 
+RIVER_PAGE = ("गंगा भारत की सबसे लंबी नदी है और इसका उद्गम हिमालय के गंगोत्री हिमनद से होता है। यह नदी उत्तराखंड, उत्तर "
+              "प्रदेश, बिहार और पश्चिम बंगाल से होकर बहती है और अंत में बंगाल की खाड़ी में मिल जाती है। इसके किनारे पर "
+              "कई बड़े नगर बसे हैं, जिनमें वाराणसी, प्रयागराज और पटना प्रमुख हैं।\n"
+              "करोड़ों लोग खेती, पीने के पानी और आजीविका के लिए इस नदी पर निर्भर हैं। पिछले वर्षों में इसकी सफाई के लिए "
+              "सरकार ने कई योजनाएँ शुरू की हैं, पर प्रदूषण अब भी एक बड़ी समस्या बना हुआ है।")
+
+
+def test_a_unique_document_sharing_an_id_with_a_copy_is_kept(run_args, tmp_path):
+    """Source ids are not unique: exact dedup names documents by their place, so a unique page that shares its id
+    with a copy of another page stays, and the copy (in another input file, hence another task) goes."""
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": "p1", "text": YEAR_PAGE.format(year=1278)},
+                                              {"id": "same", "text": RIVER_PAGE}])
+    write_jsonl(tmp_path / "in" / "b.jsonl", [{"id": "same", "text": YEAR_PAGE.format(year=1278).upper()}])
+    args = ["run", "configs/local.yaml", "--input", str(tmp_path / "in"), *run_args, "--set", "executor.tasks=2",
+            "--stage", "ingest", "--stage", "filter", "--stage", "dedup"]
+    assert main(args) == 0
+    stage = next((tmp_path / "work").glob("local-*")) / "03_dedup"
+    kept = sorted(r["text"][:4] for r in read_jsonl_folder(stage / "output"))
+    [copy] = read_jsonl_folder(stage / "removed" / "exact")
+    assert kept == ["1278", "गंगा"] and copy["metadata"]["file"].endswith("b.jsonl")
+    assert json.loads((stage / "stats.json").read_text())["balanced"]
+
+
 def test_s_curve_and_rehydration_weights():
     assert catch_probability(0.5, 40, 4) > 0.9 and catch_probability(0.2, 40, 4) < 0.07
     assert catch_probability(0.6, 14, 8) < 0.25  # datatrove's default misses most 5%-edited copies
@@ -129,3 +152,54 @@ def test_planted_duplicates_in_corpus_news(tmp_path):
     assert len(distinct) >= 350 and sum(i in kept for i in distinct) >= 0.99 * len(distinct)
     stats = json.loads((run_dir / "03_dedup" / "stats.json").read_text())
     assert stats["balanced"]
+
+
+def test_signatures_are_datatrove_s_own():
+    """pipeline/dedup/signatures.py computes MinHash signatures faster; they must be datatrove's, bit for bit."""
+    from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
+
+    from pipeline.dedup.signatures import HindiMinhashSignature
+    from pipeline.documents import read_documents
+
+    texts = [d.text for d in read_documents([corpus_path("hi_wiki_or_news")])][::10][:600]
+    texts += [YEAR_PAGE.format(year=1278), "एक दो तीन चार", "एक दो तीन चार पाँच", "a b c d e f"]
+    config = DedupConfig().minhash()
+    stock = MinhashDedupSignature("/nonexistent", config=config, language="hin_Deva")
+    fast = HindiMinhashSignature("/nonexistent", config=config, language="hin_Deva")
+    for text in texts:
+        shingles = stock.get_shingles(text)
+        assert (fast.get_shingles(text) == shingles).all()
+        if shingles.size:
+            assert fast.get_signature(shingles) == stock.get_signature(shingles)
+
+
+def _exact_dedup(shards: list[list[str]], folder) -> tuple[list[list[str]], list[int]]:
+    """Runs the three exact phases as len(shards) tasks each; returns the texts each task keeps and the number
+    of hash records each exact-groups task held."""
+    from datatrove.data import Document
+
+    from pipeline.dedup.steps import DropExactDuplicates, ExactGroups, ExactHashes
+
+    def docs(rank):
+        return [Document(text=t, id="same-id-for-all") for t in shards[rank]]  # ids must not matter
+
+    tasks = len(shards)
+    for rank in range(tasks):
+        list(ExactHashes(str(folder)).run(docs(rank), rank, tasks))
+    held = [sum(1 for f in (folder / "hashes" / f"{p:05d}").glob("*.tsv") for _ in f.open()) for p in range(tasks)]
+    for partition in range(tasks):
+        list(ExactGroups(str(folder)).run(None, partition, tasks))
+    return [[d.text for d in DropExactDuplicates(str(folder)).run(docs(r), r, tasks)] for r in range(tasks)], held
+
+
+def test_exact_groups_are_partitioned_over_the_tasks_with_the_same_decisions(tmp_path):
+    """No single-task exact phase: each exact-groups task holds one hash partition (about 1/tasks of the
+    documents), and the kept documents are the same whatever the task count: the first copy by task, then place."""
+    rng = random.Random(1)
+    texts = [YEAR_PAGE.format(year=y) for y in range(1000, 1300)]
+    shards = [[rng.choice(texts) for _ in range(120)] for _ in range(4)]
+    kept_by_four, held = _exact_dedup(shards, tmp_path / "four")
+    [kept_by_one], [held_by_one] = _exact_dedup([sum(shards, [])], tmp_path / "one")
+    assert sum(kept_by_four, []) == kept_by_one
+    assert len(kept_by_one) == len(set(sum(shards, []))) < held_by_one == 480
+    assert sum(held) == 480 and max(held) < 480 / 4 * 1.4

@@ -211,3 +211,39 @@ def test_every_filter_setting_has_a_default():
     config = FilterConfig()
     assert config.gopher_quality.stop_words[:3] == ["के", "में", "है"]
     assert config.language.min_devanagari_share == 0.5
+
+
+def _gopher_test_texts() -> list[str]:
+    from pipeline.documents import read_documents
+    from tests.conftest import corpus_path
+
+    texts = [d.text for d in read_documents([corpus_path("hi_wiki_or_news"), corpus_path("hi_web_like")])]
+    texts = texts[::7][:2500]  # every seventh: news, literature, sentences, help pages, catalogs
+    # Repeats at every scale, so that each rule decides some documents
+    para = HINDI_ARTICLE.split("। ")
+    texts += ["\n\n".join([HINDI_ARTICLE] * 3), "\n".join(para + para[:2]), (para[0] + " ") * 12, "- a\n- b\n" * 4,
+              "… …\n" * 5, "### # #", ""]
+    return texts
+
+
+def test_the_fast_gopher_rules_decide_as_datatrove_does():
+    """pipeline/filter/gopher.py recomputes datatrove's Gopher quality and repetition rules; on corpus documents
+    and planted repeats, with datatrove's thresholds and with strict ones, every verdict is datatrove's own."""
+    from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+
+    from pipeline.filter.gopher import FastGopherQuality, FastGopherRepetition
+    from pipeline.filter.quality import HINDI_WORDS
+
+    strict = {"dup_line_frac": 0.05, "dup_para_frac": 0.05, "dup_line_char_frac": 0.05, "dup_para_char_frac": 0.05,
+              "top_n_grams": ((2, 0.02), (3, 0.02), (4, 0.02)), "dup_n_grams": tuple((n, 0.01) for n in range(5, 11))}
+    quality = {"stop_words": GopherQualitySettings().stop_words, "min_doc_words": 5, "max_non_alpha_words_ratio": 0.6}
+    pairs = [(GopherQualityFilter(language=HINDI_WORDS, **quality), FastGopherQuality(language=HINDI_WORDS, **quality)),
+             (GopherQualityFilter(language=HINDI_WORDS), FastGopherQuality(language=HINDI_WORDS)),
+             (GopherRepetitionFilter(language=HINDI_WORDS), FastGopherRepetition(language=HINDI_WORDS)),
+             (GopherRepetitionFilter(language=HINDI_WORDS, **strict),
+              FastGopherRepetition(language=HINDI_WORDS, **strict))]
+    for stock, fast in pairs:
+        verdicts = [(verdict(stock, doc(t)), verdict(fast, doc(t))) for t in _gopher_test_texts() if t.strip() or
+                    isinstance(stock, GopherRepetitionFilter)]
+        assert all(a == b for a, b in verdicts), [v for v in verdicts if v[0] != v[1]][:5]
+        assert len({a for a, _ in verdicts}) >= 3  # the rules decided differently on different documents

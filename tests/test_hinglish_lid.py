@@ -7,7 +7,8 @@ import json
 import pytest
 
 from pipeline.__main__ import main
-from pipeline.filter.hinglish_lid import HinglishLID, collect, split_of, train_hinglish_lid
+from pipeline.filter.hinglish_lid_training import collect, split_of, train_hinglish_lid
+from pipeline.filter.language_id import HinglishLID
 from tests.conftest import corpus_path, read_jsonl_folder, write_jsonl
 
 HINDI = [

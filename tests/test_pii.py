@@ -108,3 +108,47 @@ def test_pii_stage_counts_kinds_and_keeps_every_document(run_args, tmp_path):
     assert stats["changed_by_step"]["Indian PII"] == {"EMAIL": 1, "PHONE": 1, "PAN": 1}  # the sample's planted ones
     card = (tmp_path / "cards" / "sample" / "04_pii.md").read_text()
     assert "| Indian PII | PHONE | 1 |" in card
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("व्हाट्सऐप करें wa.me/919876543210 पर", "PHONE"),
+        ("नंबर 919876543210 पर", "PHONE"),
+        ("दिल्ली कार्यालय +91-11-23456789 पर", "PHONE"),
+        ("मुंबई कार्यालय 022 2345 6789 पर", "PHONE"),
+        ("फोन 98765.43210 पर", "PHONE"),
+        ("फोन 98765–43210 पर", "PHONE"),
+        ("पैन abcpd1234e दर्ज", "PAN"),
+        ("सर्वर 2404:6800:4009::200e पर", "IP"),
+        ("सर्वर 2404:6800::4009:200e पर", "IP"),
+        ("nameserver 212.27.32.176", "IP"),  # "ver" inside a word is no reference
+    ],
+)
+def test_forms_people_write_are_redacted(text, kind):
+    redacted, counts = redact(text)
+    assert counts == {kind: 1}, (text, redacted)
+    assert f"<{kind}>" in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "पुस्तक ISBN 8126703938 से",
+        "ISBN: 81-267-0393-8 देखें",
+        "धारा 8.1.2.3 के अनुसार",
+        "संस्करण 8.8.4.4 जारी",
+        "version 9.1.2.3 released",
+        "समय 10:30:45 बजे",
+        "पैन जैसा शब्द Abcpd1234E नहीं",
+        "between 0 and 0.9999999999.",  # decimals
+        "returns 99.98449888.",
+        "Mean 41.9090909091 and 118,769 1990 119,659",
+        "see Section 6.1.2.2, “Stable Updates”",
+        "dahdi-dkms (1:2.11.1.0.20170917~dfsg-7.4)",  # a version with five groups
+        "root/root 0 2021-08-09 02:02 ./",
+        "tcp6 0 0 ::1:25 :::* LISTEN",
+    ],
+)
+def test_references_that_look_like_pii_stay(text):
+    assert redact(text) == (text, {})

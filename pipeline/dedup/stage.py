@@ -2,9 +2,9 @@
 (datatrove's MinHash, numbers ignored).
 
 Phases, each a datatrove run that Slurm or Ray can fan out (README "Scaling out" gives task counts):
-  exact_hashes (tasks)  read → ExactHashes                     minhash/exact/NNNNN.jsonl
-  exact_groups (1)      ExactGroups                            minhash/exact/removed.json
-  signatures (tasks)    read → DropExactDuplicates → MinhashDedupSignature   (copies → removed/exact/)
+  exact_hashes (tasks)  read → ExactHashes                     minhash/exact/hashes/<partition>/<task>.tsv
+  exact_groups (tasks)  ExactGroups, one hash partition each   minhash/exact/decisions/<task>/<partition>.tsv
+  signatures (tasks)    read → DropExactDuplicates → HindiMinhashSignature   (copies → removed/exact/)
   buckets (num_buckets) MinhashDedupBuckets
   clusters (1)          MinhashDedupCluster (cluster ids and sizes)
   filter (tasks)        read → DropExactDuplicates → MinhashDedupFilter → RehydrationWeight → output
@@ -17,10 +17,10 @@ from datatrove.pipeline.dedup.minhash import (
     MinhashDedupBuckets,
     MinhashDedupCluster,
     MinhashDedupFilter,
-    MinhashDedupSignature,
 )
 from datatrove.pipeline.readers import JsonlReader
 
+from pipeline.dedup.signatures import HindiMinhashSignature
 from pipeline.dedup.steps import (
     NEAR_DUPLICATE,
     DedupConfig,
@@ -46,7 +46,8 @@ DEDUP_NOTES = {
         "The kept copy of a cluster is datatrove's choice (the cluster's root), not the longest or best one.",
         "`duplicate_cluster_size` adds the keeper's own exact copies to its MinHash cluster size; exact copies of "
         "the other cluster members are not added.",
-        "Exact grouping holds one hash per document in one task's memory (about 100 bytes each).",
+        "MinHash clustering (datatrove's union-find) runs on one task: it holds one entry per document that has a "
+        "near-duplicate pair (tens of bytes each).",
     ],
 }
 
@@ -61,13 +62,14 @@ def build_dedup(settings: DedupConfig, paths: StagePaths, previous: StagePaths) 
 
     return [
         Phase("exact_hashes", [read(), ExactHashes(exact)]),
-        Phase("exact_groups", [ExactGroups(exact)], tasks=1),
+        # as many partitions as exact_hashes had tasks: memory per task falls with the task count
+        Phase("exact_groups", [ExactGroups(exact)]),
         Phase(
             "signatures",
             [
                 read(),
                 DropExactDuplicates(exact, stage_writer(paths.removed / "exact")),
-                MinhashDedupSignature(sigs, config=minhash, language="hin_Deva"),
+                HindiMinhashSignature(sigs, config=minhash, language="hin_Deva"),
             ],
         ),
         Phase("buckets", [MinhashDedupBuckets(sigs, buckets, config=minhash)], tasks=minhash.num_buckets),

@@ -76,8 +76,23 @@ def exact_hash(text: str) -> str:
     return hashlib.sha1(normalised_text(text, EXACT_TEXT_NORM).encode()).hexdigest()
 
 
+# Exact dedup in three sharded phases, none on a single task. A document is named by its place, (task, index in
+# the task's input), never by its id: ids hash the source's own `id` field, which nothing makes unique, and a
+# unique document sharing an id with a copy of another must not be dropped with it. Every phase that reads the
+# input reads the same files in the same order per task (as datatrove's MinHash filter relies on too).
+#   ExactHashes (task r of W)    hashes/<p>/<r>.tsv for p = hash prefix mod W: "hash index id" per document
+#   ExactGroups (task p of W)    groups partition p: the first document (by task, then index) is kept;
+#                                decisions/<r>/<p>.tsv: "index removed <kept id>" or "index copies <n>"
+#   DropExactDuplicates (task r) reads decisions/<r>/*: the removals and copy counts of its own documents only
+# Memory per task is one partition's hashes (N / W records) or one task's decisions, so it falls with W.
+
+
+def _partition_file(folder: str, partition: int, rank: int) -> str:
+    return f"{folder}/{partition:05d}/{rank:05d}.tsv"
+
+
 class ExactHashes(PipelineStep):
-    """Writes (`exact_hash`, id) of every document, one file per task."""
+    """Writes (`exact_hash`, index, id) of every document into the partition its hash prefix names."""
 
     type = "🫂 - DEDUP"
     name = "#️⃣ exact hashes"
@@ -87,16 +102,22 @@ class ExactHashes(PipelineStep):
         self.folder = folder
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        with get_datafolder(self.folder).open(f"{rank:05d}.jsonl", "wt") as out:
-            for doc in data:
+        folder = get_datafolder(self.folder)
+        outs = [folder.open(_partition_file("hashes", p, rank), "wt") for p in range(world_size)]
+        try:
+            for index, doc in enumerate(data):
                 self.stat_update("documents")
-                out.write(json.dumps({"hash": exact_hash(doc.text), "id": doc.id}) + "\n")
+                key = exact_hash(doc.text)
+                outs[int(key[:8], 16) % world_size].write(f"{key}\t{index}\t{json.dumps(doc.id)}\n")
+        finally:
+            for out in outs:
+                out.close()
         yield from ()
 
 
 class ExactGroups(PipelineStep):
-    """One task: groups the hashes; the first document of each group (by task, then position) is kept, and
-    `removed.json` maps every other one to it. Holds one hash per document in memory (about 100 bytes each)."""
+    """Task p groups partition p's hashes; the first document of each group (by task, then index) is kept, and
+    every other one is set aside naming it. Holds one record per document of its partition."""
 
     type = "🫂 - DEDUP"
     name = "#️⃣ exact groups"
@@ -107,20 +128,24 @@ class ExactGroups(PipelineStep):
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         folder = get_datafolder(self.folder)
-        keeper: dict[str, str] = {}
-        removed: dict[str, str] = {}
-        copies: dict[str, int] = defaultdict(int)
-        for name in sorted(folder.list_files(glob_pattern="*.jsonl")):
+        keeper: dict[str, tuple[int, int, str]] = {}  # hash → (task, index, id) of the kept document
+        removed: dict[int, list[str]] = defaultdict(list)  # task → decision lines
+        copies: dict[tuple[int, int], int] = defaultdict(int)
+        for name in sorted(folder.list_files(subdirectory=f"hashes/{rank:05d}", glob_pattern="*.tsv")):
+            source = int(name.rsplit("/", 1)[-1].removesuffix(".tsv"))
             with folder.open(name, "rt") as f:
                 for line in f:
-                    record = json.loads(line)
-                    kept = keeper.setdefault(record["hash"], record["id"])
-                    if kept != record["id"]:
-                        removed[record["id"]] = kept
-                        copies[kept] += 1
-        self.stat_update("exact_duplicates", value=len(removed))
-        with folder.open("removed.json", "wt") as f:
-            json.dump({"removed": removed, "copies": copies}, f)
+                    key, index, doc_id = line.rstrip("\n").split("\t", 2)
+                    kept = keeper.setdefault(key, (source, int(index), doc_id))
+                    if kept[:2] != (source, int(index)):
+                        removed[source].append(f"{index}\tremoved\t{kept[2]}\n")
+                        copies[kept[:2]] += 1
+        self.stat_update("exact_duplicates", value=sum(len(lines) for lines in removed.values()))
+        for (source, index), n in copies.items():
+            removed[source].append(f"{index}\tcopies\t{n}\n")
+        for source, lines in removed.items():
+            with folder.open(_partition_file("decisions", source, rank), "wt") as f:
+                f.writelines(lines)
         yield from ()
 
 
@@ -133,17 +158,32 @@ class DropExactDuplicates(BaseFilter):
     def __init__(self, folder: str, exclusion_writer: DiskWriter | None = None):
         super().__init__(exclusion_writer)
         self.folder = folder
-        self._groups: dict | None = None
+        self._removed: dict[int, str] = {}
+        self._copies: dict[int, int] = {}
+        self._index = 0
+
+    def _load(self, rank: int) -> None:
+        folder = get_datafolder(self.folder)
+        for name in folder.list_files(subdirectory=f"decisions/{rank:05d}", glob_pattern="*.tsv"):
+            with folder.open(name, "rt") as f:
+                for line in f:
+                    index, what, value = line.rstrip("\n").split("\t", 2)
+                    if what == "removed":
+                        self._removed[int(index)] = json.loads(value)
+                    else:
+                        self._copies[int(index)] = int(value)
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        self._load(rank)
+        yield from super().run(data, rank, world_size)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        if self._groups is None:
-            with get_datafolder(self.folder).open("removed.json", "rt") as f:
-                self._groups = json.load(f)
-        kept = self._groups["removed"].get(doc.id)
+        index, self._index = self._index, self._index + 1
+        kept = self._removed.get(index)
         if kept is not None:
             doc.metadata["duplicate_of"] = kept
             return False, "exact_duplicate"
-        doc.metadata["exact_copies"] = self._groups["copies"].get(doc.id, 0)
+        doc.metadata["exact_copies"] = self._copies.get(index, 0)
         return True
 
 

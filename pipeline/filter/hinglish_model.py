@@ -52,7 +52,7 @@ def ensure_detector(settings: LanguageSettings, workdir: str | Path, ingest: Sta
     if settings.hinglish_model != AUTO:
         raise ConfigError(f"stages.filter.language.hinglish_model names {path}, which does not exist: "
                           f"train it with `make hinglish-lid`, or set it to auto or none")
-    from pipeline.filter.hinglish_lid import collect, train_hinglish_lid
+    from pipeline.filter.hinglish_lid_training import collect, train_hinglish_lid
 
     inputs = training_inputs(settings.hinglish_corpus, ingest)
     if inputs["mixed"] and not any(ingest.output.glob("*")):

@@ -16,6 +16,7 @@ Decision, per document:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from datatrove.data import Document
@@ -76,6 +77,43 @@ class LocalFT176LID(FT176LID):
         return self._model
 
 
+def fasttext_text(text: str) -> str:
+    """How a text is shown to the model, in training and prediction alike: one lower-cased line."""
+    return " ".join(text.lower().split())
+
+
+class HinglishLID:
+    """P(hi_Latn) of a text from a model hinglish_lid_training.py trained. The model loads on first use, so that a
+    pipeline holding this can be pickled to its worker processes (fastText models cannot)."""
+
+    def __init__(self, model_path: str | Path):
+        if not Path(model_path).exists():
+            raise FileNotFoundError(f"{model_path} does not exist: run `make hinglish-lid` to train it")
+        self.model_path = str(model_path)
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            from fasttext.FastText import _FastText
+
+            self._model = _FastText(self.model_path)
+        return self._model
+
+    @property
+    def tuned_threshold(self) -> float:
+        """The threshold `train_hinglish_lid` chose on its tune split, or 0.5 for a model without a report."""
+        report = Path(self.model_path).parent / "report.json"
+        return float(json.loads(report.read_text())["threshold"]) if report.exists() else 0.5
+
+    def scores(self, text: str) -> dict[str, float]:
+        labels, probabilities = self.model.predict(fasttext_text(text), k=-1)
+        return {label.removeprefix("__label__"): float(p) for label, p in zip(labels, probabilities, strict=True)}
+
+    def hinglish_score(self, text: str) -> float:
+        return self.scores(text).get("hi_Latn", 0.0)
+
+
 class HindiLanguageFilter(BaseFilter):
     """Keeps Devanagari Hindi and, with a romanised-Hindi classifier, Hinglish; records the scores it used."""
 
@@ -88,8 +126,6 @@ class HindiLanguageFilter(BaseFilter):
         self.lid = LocalFT176LID(settings.lid_model or bundled_lid176(), languages=["hi"])
         self.hinglish = None
         if hinglish_model is not None:
-            from pipeline.filter.hinglish_lid import HinglishLID
-
             self.hinglish = HinglishLID(hinglish_model)
             chosen = settings.min_hinglish_score
             self.min_hinglish_score = self.hinglish.tuned_threshold if chosen is None else chosen

@@ -1,4 +1,5 @@
 """datatrove's Gopher and FineWeb quality filters with Hindi settings, and light checks for romanised Hindi.
+The Gopher rules run as pipeline/filter/gopher.py computes them: datatrove's decisions at less cost.
 
 The datatrove filters run on `hi_Deva` documents with language code `hin_Deva` (indic-nlp's word tokenizer;
 the code `hi` would load a Stanza Kurmanji tokenizer). Romanised and code-mixed Hindi (`hi_Latn`, `hi_mixed`) pass
@@ -11,13 +12,14 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from datatrove.data import Document
-from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+from datatrove.pipeline.filters import FineWebQualityFilter
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 from datatrove.utils.word_tokenizers import WordTokenizer, load_word_tokenizer
 
+from pipeline.filter.gopher import FastGopherQuality, FastGopherRepetition
 from pipeline.filter.language_id import HINDI_DEVANAGARI, HINGLISH
 from pipeline.filter.settings import (
     FineWebQualitySettings,
@@ -67,7 +69,7 @@ class _DevanagariOnly:
         return super().filter(doc)
 
 
-class HindiGopherQuality(_DevanagariOnly, GopherQualityFilter):
+class HindiGopherQuality(_DevanagariOnly, FastGopherQuality):
     def __init__(self, settings: GopherQualitySettings, exclusion_writer: DiskWriter | None = None):
         # The settings' fields are GopherQualityFilter's own keyword arguments.
         super().__init__(**asdict(settings), exclusion_writer=exclusion_writer, language=HINDI_WORDS)
@@ -87,7 +89,7 @@ class HindiFineWebQuality(_DevanagariOnly, FineWebQualityFilter):
         )
 
 
-class HindiRepetition(_DevanagariOnly, GopherRepetitionFilter):
+class HindiRepetition(_DevanagariOnly, FastGopherRepetition):
     """Gopher repetition with FineWeb-2's line value. The n-gram checks measure characters in repeated
     n-grams against the document's length, so a short news item whose headline is repeated in its first
     sentence fails them; they run from `ngram_min_words` words on, the line and paragraph checks always."""

@@ -26,6 +26,8 @@ PII_NOTES = {
         "Checksums stop most look-alikes, but one random 12-digit number in ten passes Verhoeff and one random card-"
         "length number in ten passes Luhn.",
         "Private, loopback and documentation IP addresses are left: they identify no one.",
+        "A number right after ISBN, section, version, धारा and the like, a decimal fraction and a dotted number of "
+        "five groups or more are taken for references and left, whatever they look like.",
     ],
 }
 

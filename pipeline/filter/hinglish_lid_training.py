@@ -1,5 +1,6 @@
-"""The romanised-Hindi detector: a fastText classifier the project trains itself (lid.176 has no label for Hindi
-in Latin letters, and nothing can download GlotLID here).
+"""Offline training of the romanised-Hindi detector, a fastText classifier the project trains itself (lid.176 has no
+label for Hindi in Latin letters, and nothing can download GlotLID here); its runtime scorer, `HinglishLID`, sits
+beside lid.176 in language_id.py, which imports nothing from here.
 
 Labels: `hi_Deva` (Devanagari documents), `hi_Latn` (their romanised copies from pipeline.hinglish.romanize,
 seeded so that spellings vary, plus real Hinglish when given), `en` (English documents) and `other` (lines with
@@ -24,7 +25,7 @@ from datatrove.data import Document
 from tqdm import tqdm
 
 from pipeline.documents import read_documents
-from pipeline.filter.language_id import LocalFT176LID, bundled_lid176
+from pipeline.filter.language_id import HinglishLID, LocalFT176LID, bundled_lid176, fasttext_text
 from pipeline.hinglish.romanize import romanize
 from pipeline.script import devanagari_share
 
@@ -33,43 +34,6 @@ _LETTER = re.compile(r"[^\W\d_]")
 # Hyper-parameters: character 2-5-grams carry romanised spelling variants; a small bucket and dim keep the model
 # around 20 MB (fastText's default bucket would make it 250 MB); lr 0.5 diverged (NaN) on small inputs.
 TRAINING = {"epoch": 10, "lr": 0.2, "wordNgrams": 2, "minn": 2, "maxn": 5, "dim": 16, "bucket": 200_000}
-
-
-def fasttext_text(text: str) -> str:
-    """How a text is shown to the model, in training and prediction alike: one lower-cased line."""
-    return " ".join(text.lower().split())
-
-
-class HinglishLID:
-    """P(hi_Latn) of a text from a model this module trained. The model loads on first use, so that a pipeline
-    holding this can be pickled to its worker processes (fastText models cannot)."""
-
-    def __init__(self, model_path: str | Path):
-        if not Path(model_path).exists():
-            raise FileNotFoundError(f"{model_path} does not exist: run `make hinglish-lid` to train it")
-        self.model_path = str(model_path)
-        self._model = None
-
-    @property
-    def model(self):
-        if self._model is None:
-            from fasttext.FastText import _FastText
-
-            self._model = _FastText(self.model_path)
-        return self._model
-
-    @property
-    def tuned_threshold(self) -> float:
-        """The threshold `train_hinglish_lid` chose on its tune split, or 0.5 for a model without a report."""
-        report = Path(self.model_path).parent / "report.json"
-        return float(json.loads(report.read_text())["threshold"]) if report.exists() else 0.5
-
-    def scores(self, text: str) -> dict[str, float]:
-        labels, probabilities = self.model.predict(fasttext_text(text), k=-1)
-        return {label.removeprefix("__label__"): float(p) for label, p in zip(labels, probabilities, strict=True)}
-
-    def hinglish_score(self, text: str) -> float:
-        return self.scores(text).get("hi_Latn", 0.0)
 
 
 def split_of(doc_id: str) -> str:

@@ -1,0 +1,157 @@
+"""datatrove's Gopher quality and Gopher repetition rules, the same decisions for every document at a fraction of
+their Python cost per word (they were a third of 02_filter's time; docs/benchmarks.md has the profile).
+
+- Quality: a word's classes (only punctuation? holds a letter?) are looked up in a table filled the first time
+  the word is met, instead of a generator over its characters for every occurrence.
+- Repetition: n-grams are slices of the document's words joined once (the same strings datatrove's
+  `"".join(words[i:i+n])` and `" ".join(...)` build), counted by `Counter` in C; the greedy scan for repeated
+  n-grams runs only when some n-gram occurs twice (with none it counts nothing, as datatrove's loop does).
+
+tests/test_filters.py checks both against datatrove's own filters on corpus documents.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import accumulate
+
+from datatrove.data import Document
+from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+from datatrove.utils.text import PUNCTUATION_SET, split_into_words
+
+_PUNCTUATION = "".join(PUNCTUATION_SET)  # single characters: str.strip removes them from both ends
+_WORD_CLASSES_LIMIT = 1 << 20  # distinct words remembered (a few tens of MB at most); then it starts again
+
+
+class FastGopherQuality(GopherQualityFilter):
+    """GopherQualityFilter.filter, rule for rule, with the word classes remembered."""
+
+    _classes: dict[str, tuple[bool, bool]] = {}  # word → (not only punctuation, holds a letter)
+
+    def _word_classes(self, words: list[str]) -> list[tuple[bool, bool]]:
+        classes = self._classes
+        if len(classes) > _WORD_CLASSES_LIMIT:
+            classes.clear()
+        out = []
+        for word in words:
+            found = classes.get(word)
+            if found is None:
+                found = classes[word] = (word.strip(_PUNCTUATION) != "", any(c.isalpha() for c in word))
+            out.append(found)
+        return out
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        text = doc.text
+        words = split_into_words(text, self.language)
+        n_words = len(words)
+        classes = self._word_classes(words)
+        lengths = [len(w) for w, (not_symbol, _) in zip(words, classes, strict=True) if not_symbol]
+        if self.min_doc_words and len(lengths) < self.min_doc_words:
+            return False, "gopher_short_doc"
+        if self.max_doc_words and len(lengths) > self.max_doc_words:
+            return False, "gopher_long_doc"
+        average = sum(lengths) / len(lengths) if lengths else float("nan")  # np.mean's value, exactly
+        if self.min_avg_word_length and average < self.min_avg_word_length:
+            return False, "gopher_below_avg_threshold"
+        if self.max_avg_word_length and average > self.max_avg_word_length:
+            return False, "gopher_above_avg_threshold"
+        return self._line_and_word_rules(text, words, n_words, classes)
+
+    def _line_and_word_rules(self, text: str, words: list[str], n_words: int, classes) -> bool | tuple[bool, str]:
+        if self.max_symbol_word_ratio and text.count("#") / n_words > self.max_symbol_word_ratio:
+            return False, "gopher_too_many_hashes"
+        if self.max_symbol_word_ratio and (text.count("...") + text.count("…")) / n_words > self.max_symbol_word_ratio:
+            return False, "gopher_too_many_ellipsis"
+        lines = text.splitlines()
+        if self.max_bullet_lines_ratio and sum(
+            s.lstrip().startswith(("•", "-")) for s in lines
+        ) / len(lines) > self.max_bullet_lines_ratio:
+            return False, "gopher_too_many_bullets"
+        if self.max_ellipsis_lines_ratio and sum(
+            s.rstrip().endswith(("...", "…")) for s in lines
+        ) / len(lines) > self.max_ellipsis_lines_ratio:
+            return False, "gopher_too_many_end_ellipsis"
+        if self.max_non_alpha_words_ratio and sum(alpha for _, alpha in classes) / n_words < (
+            self.max_non_alpha_words_ratio
+        ):
+            return False, "gopher_below_alpha_threshold"
+        if self.min_stop_words and len(self.stop_words.intersection(words)) < self.min_stop_words:
+            return False, "gopher_enough_stop_words"
+        return True
+
+
+class NGrams:
+    """Every n-gram of a word list as datatrove builds it, by slicing the words joined once."""
+
+    def __init__(self, words: list[str]):
+        self.count = len(words)
+        self.glued = "".join(words)
+        self.glued_ends = [0, *accumulate(map(len, words))]
+        self.spaced = " ".join(words)
+        self.spaced_ends = [0, *accumulate(len(w) + 1 for w in words)]
+
+    def glued_grams(self, n: int) -> list[str]:  # "".join(words[i:i+n])
+        text, ends = self.glued, self.glued_ends
+        return [text[a:b] for a, b in zip(ends, ends[n:], strict=False)]
+
+    def spaced_grams(self, n: int) -> list[str]:  # " ".join(words[i:i+n])
+        text, ends = self.spaced, self.spaced_ends
+        return [text[a : b - 1] for a, b in zip(ends, ends[n:], strict=False)]
+
+
+def top_duplicate_chars(grams: list[str]) -> int:
+    """datatrove's find_top_duplicate: characters of the most frequent n-gram (the first met among equals)."""
+    gram, count = Counter(grams).most_common(1)[0]
+    return len(gram) * count
+
+
+def all_duplicate_chars(grams: list[str], n: int) -> int:
+    """datatrove's find_all_duplicate on the n-grams: characters of repeated n-grams, skipping past each."""
+    if len(set(grams)) == len(grams):
+        return 0
+    seen: set[str] = set()
+    repeated, index = 0, 0
+    while index < len(grams):
+        gram = grams[index]
+        if gram in seen:
+            repeated += len(gram)
+            index += n
+        else:
+            seen.add(gram)
+            index += 1
+    return repeated
+
+
+class FastGopherRepetition(GopherRepetitionFilter):
+    """GopherRepetitionFilter.filter, rule for rule, with n-grams sliced from the words joined once."""
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        text = doc.text
+        if not text:
+            return False, "empty"
+        for parts, frac, char_frac, name in (
+            (self.paragraph_exp.split(text.strip()), self.dup_para_frac, self.dup_para_char_frac, "para"),
+            (self._line_splitter.split(text), self.dup_line_frac, self.dup_line_char_frac, "line"),
+        ):
+            seen: set[str] = set()
+            duplicates = duplicate_chars = 0
+            for part in parts:
+                if part in seen:
+                    duplicates, duplicate_chars = duplicates + 1, duplicate_chars + len(part)
+                else:
+                    seen.add(part)
+            if frac and duplicates / len(parts) > frac:
+                return False, f"dup_{name}_frac"
+            if char_frac and duplicate_chars / len(text) > char_frac:
+                return False, f"dup_{name}_char_frac"
+        if not (self.top_n_grams or self.dup_n_grams):
+            return True
+        grams = NGrams(split_into_words(text, self.language))
+        for n, n_frac in self.top_n_grams:
+            spaced = grams.spaced_grams(n)
+            if spaced and top_duplicate_chars(spaced) / len(text) > n_frac:
+                return False, f"top_{n}_gram"
+        for n, n_frac in self.dup_n_grams:
+            if all_duplicate_chars(grams.glued_grams(n), n) / len(text) > n_frac:
+                return False, f"duplicated_{n}_n_grams"
+        return True
