@@ -3,6 +3,10 @@ Steps never know which one runs them."""
 
 from __future__ import annotations
 
+import getpass
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from datatrove.executor.base import PipelineExecutor
@@ -60,3 +64,21 @@ def build_executor(
         depends=depends,
         **common,
     )
+
+
+def wait_for_slurm_jobs(job_ids: list[str], poll_s: float = 15.0) -> None:
+    """Return once Slurm no longer lists any of these (array) jobs as pending or running, whatever their end: the
+    stages' completion markers, not the jobs' states, tell what finished. Prints the remaining jobs as they
+    change, so a long wait shows progress."""
+    waiting, shown = {j for j in job_ids if str(j) != "-1"}, None
+    while waiting:
+        queued = subprocess.run(["squeue", "--noheader", "--format=%F %j %T", f"--user={getpass.getuser()}"],
+                                capture_output=True, text=True, check=True).stdout.splitlines()
+        states = {line.split()[0]: line.split(maxsplit=1)[1] for line in queued if line.split()[0] in waiting}
+        waiting = set(states)
+        if waiting and states != shown:
+            print(f"waiting for {len(waiting)} Slurm job(s): "
+                  + "; ".join(f"{j} {states[j]}" for j in sorted(waiting, key=int)), file=sys.stderr, flush=True)
+            shown = states
+        if waiting:
+            time.sleep(poll_s)
