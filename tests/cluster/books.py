@@ -14,10 +14,15 @@ BOOK_KEYS = ["documents_in", "documents_added", "documents_out", "documents_set_
              "balanced", "tasks", "tasks_completed"]
 
 
-def documents(folder: Path) -> Counter:
-    """Each document (id, text, metadata) of a folder of JSONL files, with how often it occurs."""
-    return Counter(json.dumps([r["id"], r["text"], r.get("metadata", {})], sort_keys=True, ensure_ascii=False)
-                   for r in read_jsonl_folder(folder))
+def documents(folder: Path, run: Path) -> Counter:
+    """Each document (id, text, metadata) of a folder of JSONL files, with how often it occurs; the run folder
+    in metadata (datatrove's readers record the file a document came from) is written RUN."""
+    return Counter(
+        json.dumps([r["id"], r["text"], r.get("metadata", {})], sort_keys=True, ensure_ascii=False).replace(
+            str(run), "RUN"
+        )
+        for r in read_jsonl_folder(folder)
+    )
 
 
 def shard_digests(folder: Path) -> dict[str, str]:
@@ -37,6 +42,6 @@ def assert_same_books(local_run: Path, other_run: Path) -> None:
             assert shard_digests(other / "output") == shard_digests(local / "output") != {}
             continue
         for part in ("output", "rejected"):
-            kept = documents(other / part)
-            assert kept == documents(local / part), f"{folder}/{part} differs from the local run's"
+            kept = documents(other / part, other_run)
+            assert kept == documents(local / part, local_run), f"{folder}/{part} differs from the local run's"
             assert all(n == 1 for n in kept.values()), f"{folder}/{part} holds a document twice"
