@@ -62,7 +62,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
 # a job whose dependency can no longer be met (an earlier stage cancelled) is removed, not left pending forever
-SchedulerParameters=kill_invalid_depend
+DependencyParameters=kill_invalid_depend
 SlurmdParameters=config_overrides
 ReturnToService=2
 # a loaded two-core machine answers slowly

@@ -88,7 +88,8 @@ class RayCluster:
         ports = [f"--{name}={free_port()}" for name in (
             "node-manager-port", "object-manager-port", "dashboard-agent-grpc-port", "dashboard-agent-listen-port",
             "metrics-export-port", "runtime-env-agent-port")]
-        command = [str(ray), "start", *role, f"--num-cpus={self.cpus}", "--block", "--disable-usage-stats", *ports]
+        command = [str(ray), "start", *role, f"--num-cpus={self.cpus}", "--object-store-memory=150000000", "--block",
+                   "--disable-usage-stats", *ports]
         log = open(self.temp_dir / f"node{len(self.nodes)}.log", "w")  # noqa: SIM115 (closed with the process)
         return subprocess.Popen(command, env=project_env(RAY_ADDRESS=""), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
