@@ -57,7 +57,7 @@ SFT_DATA_CONFIG ?= configs/sft_data.yaml
 SFT_CONFIG ?= configs/sft_tiny.yaml
 SFT_FLAGS ?=
 
-.PHONY: setup test lint demo run ingest filter dedup pii hinglish hinglish-lid cards tokenizer shards train sft-data sft eval-tasks report serve bench clean
+.PHONY: setup test test-cluster lint demo run ingest filter dedup pii hinglish hinglish-lid cards tokenizer shards train sft-data sft eval-tasks report serve bench clean
 
 setup:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ $(PY):
 
 test: lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+
+# The cluster tests (tests/cluster, docs/scaling-out.md): the chain on a one-machine Slurm cluster
+# (pipeline/cluster/local_slurm.sh; Debian's slurmctld, slurmd, slurm-client and munge) and on a Ray cluster of two
+# raylets, training through sbatch and across two torchrun nodes. The tests start and stop every service; minutes.
+test-cluster: $(PY)
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m cluster tests/cluster
 
 lint: $(PY)
 	$(VENV)/bin/ruff check .

@@ -57,6 +57,9 @@ class SlurmConfig:
     qos: str = "normal"
     venv_path: str | None = ".venv/bin/activate"
     sbatch_args: dict = field(default_factory=dict)
+    # false: `run` submits the stages' array jobs and returns (`python -m pipeline card CONFIG` writes the books and
+    # cards once they have finished); true: it waits for the jobs, then writes them as a local run does
+    wait: bool = False
 
 
 @dataclass

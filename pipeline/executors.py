@@ -3,6 +3,10 @@ Steps never know which one runs them."""
 
 from __future__ import annotations
 
+import getpass
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from datatrove.executor.base import PipelineExecutor
@@ -60,3 +64,33 @@ def build_executor(
         depends=depends,
         **common,
     )
+
+
+def wait_for_slurm_jobs(job_ids: list[str], poll_s: float = 10.0) -> None:
+    """Return once Slurm no longer lists any of these (array) jobs, whatever their end: the stages' completion
+    markers, not the jobs' states, tell what finished. A job whose dependency can never be met (an earlier stage
+    failed or was cancelled) is cancelled here, since it would otherwise wait forever on clusters without
+    kill_invalid_depend. Prints the remaining jobs when they change, so a long wait shows progress."""
+    waiting, shown = {j for j in job_ids if str(j) != "-1"}, None
+    while waiting:
+        states = _queued_states(waiting)
+        stuck = sorted({j for j, state in states.items() if "DependencyNeverSatisfied" in state})
+        if stuck:
+            print(f"cancelling Slurm job(s) {', '.join(stuck)}: their dependency can never be met", file=sys.stderr)
+            subprocess.run(["scancel", *stuck], check=True)
+        waiting = set(states)
+        if waiting and states != shown:
+            listed = "; ".join(f"{j} {states[j]}" for j in sorted(waiting, key=int))
+            print(f"waiting for {len(waiting)} Slurm job(s): {listed}", file=sys.stderr, flush=True)
+            shown = states
+        if waiting:
+            time.sleep(poll_s)
+
+
+def _queued_states(job_ids: set[str]) -> dict[str, str]:
+    """job id -> "name state reason" of those of `job_ids` that Slurm still lists (array jobs by their id)."""
+    queued = subprocess.run(
+        ["squeue", "--noheader", "--format=%F %j %T %r", f"--user={getpass.getuser()}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()
+    return {line.split()[0]: line.split(maxsplit=1)[1] for line in queued if line.split()[0] in job_ids}

@@ -13,7 +13,7 @@ from datatrove.executor.base import PipelineExecutor
 from pipeline.accounting import write_stage_stats
 from pipeline.config import RunConfig
 from pipeline.errors import UserError
-from pipeline.executors import build_executor
+from pipeline.executors import build_executor, wait_for_slurm_jobs
 from pipeline.stages import STAGES, Phase, Stage, get_stage, previous_stage
 from pipeline.workdir import unfinished
 
@@ -98,13 +98,34 @@ def run_stages(config: RunConfig, names: list[str] | None = None, write_cards: b
     refuse_stale(config)
     if config.executor.kind == "ray":
         _ensure_ray(config)
-    summaries, executor = [], None
+    if config.executor.kind == "slurm":
+        return _run_on_slurm(config, stages, write_cards)
+    summaries = []
     for stage in stages:
-        executor = _run_stage(config, stage, depends=executor if config.executor.kind == "slurm" else None)
-        if config.executor.kind == "slurm":
-            print(f"{stage.folder}: submitted to Slurm; run `make cards` when its jobs have finished")
-            continue
+        _run_stage(config, stage, depends=None)
         summaries.append(finish_stage(config, stage, write_cards))
+    return summaries
+
+
+def _run_on_slurm(config: RunConfig, stages: list[Stage], write_cards: bool) -> list[dict]:
+    """Submits every stage's array jobs at once, each depending on the one before; with `executor.slurm.wait`,
+    waits for them and writes the books and cards, else returns at once (`python -m pipeline card` writes them)."""
+    submitted: list[PipelineExecutor] = []
+    for stage in stages:
+        _run_stage(config, stage, submitted[-1] if submitted else None, submitted)
+    jobs = [str(e.job_id) for e in submitted if e.job_id not in (None, -1)]
+    print(f"{', '.join(s.folder for s in stages)}: submitted to Slurm as job(s) {', '.join(jobs) or 'none (done)'}")
+    if not config.executor.slurm.wait:
+        print(f"run `python -m pipeline card CONFIG` (same options) when they have finished (squeue -j "
+              f"{','.join(jobs)}), or pass --executor.slurm.wait=true to wait")
+        return []
+    wait_for_slurm_jobs(jobs)
+    summaries = [finish_stage(config, stage, write_cards) for stage in stages]
+    incomplete = [f"{s['stage']} ({s['tasks_completed']} of {s['tasks']} tasks)" for s in summaries
+                  if s["tasks_completed"] < s["tasks"]]
+    if incomplete:
+        raise StageError(f"Slurm jobs ended without finishing {', '.join(incomplete)}: see each stage's "
+                         f"logs/slurm/; run the same command again to run only the unfinished tasks")
     return summaries
 
 
@@ -114,9 +135,11 @@ def runnable(config: RunConfig, stage: Stage) -> bool:
     return stage.missing(config) is None
 
 
-def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None) -> PipelineExecutor | None:
-    """Runs the stage's tasks; None when the previous stage finished but kept nothing (there is nothing to read,
-    and the stage's books are all zeros)."""
+def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None,
+               submitted: list[PipelineExecutor] | None = None) -> PipelineExecutor | None:
+    """Runs the stage's tasks (on Slurm: submits them, after `depends`, adding each phase's executor to
+    `submitted`); None when the previous stage finished but kept nothing (there is nothing to read, and the
+    stage's books are all zeros)."""
     paths = stage.paths(config)
     previous = previous_stage(stage)
     if previous is not None and config.executor.kind != "slurm":  # on Slurm, a job waits for the one before
@@ -143,7 +166,9 @@ def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None
         logs = paths.logs if last else paths.logs / "phases" / phase.name
         name = f"{config.run}_{stage.folder}" + ("" if last else f"_{phase.name}")
         executor = build_executor(config.executor, phase.steps, logs, name, executor if slurm else None, phase.tasks)
-        if not slurm:
+        if slurm:
+            submitted.append(executor)
+        else:
             executor.run()
     if slurm:  # each phase's array job depends on the one before it; submitting the last submits them all
         executor.run()
