@@ -13,7 +13,7 @@ from model.__main__ import main
 from model.chat_format import CHAT_TEMPLATE, render_chat
 from model.config import preset
 from model.generate import generate
-from model.gguf_runtime import LlamaCppModel
+from model.gguf.runtime import LlamaCppModel
 from model.hf import from_hf, to_hf
 from pipeline.typed_config import load_config
 from tests.conftest import REPO
