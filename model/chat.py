@@ -61,7 +61,9 @@ def generate_reply(backend: Backend, messages: list[dict], max_new_tokens: int =
     def show(token: int) -> None:
         if on_token is not None:
             on_token(token)
-        delta = stream.add(token)  # a stop token's bytes are empty
+        if token in stops:  # not part of the reply's text
+            return
+        delta = stream.add(token)
         if on_text is not None and delta:
             on_text(delta)
 

@@ -8,6 +8,7 @@ ours) and seeds mean exactly what they mean in PyTorch: a seed draws the same to
 from __future__ import annotations
 
 import ctypes
+import re
 from collections.abc import Callable, Collection
 from pathlib import Path
 
@@ -17,8 +18,10 @@ import torch
 from model.errors import ModelInputError
 from model.generate import choose_next
 from model.gguf.runtime import LlamaCppModel
+from model.gguf.vocabulary import CHAT_CONTROL_PIECES
 from model.sampling import Sampling
 
+_TURN_MARKER = re.compile("(" + "|".join(map(re.escape, CHAT_CONTROL_PIECES)) + ")")
 MAX_CONTEXT = 8_192  # positions a context holds by default: the KV cache is allocated whole when the file loads
 PREFILL_BATCH = 512  # prompt positions per llama_decode (its logits buffer is this many vocabulary rows)
 ALL_F32 = 0  # general.file_type of an f32 file
@@ -51,7 +54,15 @@ class LlamaCppVocabulary:
         self._unk = int(runtime.metadata("tokenizer.ggml.unknown_token_id") or -1)
 
     def encode(self, text: str) -> list[int]:
-        return self._runtime.tokenize(text, add_bos=False, parse_special=True)
+        """As sentencepiece encodes: the turn markers (user-defined pieces there, control tokens in the file) are
+        tokens wherever they appear; `<bos>` or `<eos>` written in the text are text."""
+        ids: list[int] = []
+        for part in _TURN_MARKER.split(text):
+            if part in CHAT_CONTROL_PIECES:
+                ids.append(self._ids[part])
+            elif part:
+                ids += self._runtime.tokenize(part, add_bos=False, parse_special=False)
+        return ids
 
     def bos_id(self) -> int:
         return self._bos
@@ -85,11 +96,14 @@ class LlamaCppBackend:
                                      n_batch=min(PREFILL_BATCH, self.context))
         self.vocab = LlamaCppVocabulary(self.runtime)
         self._piece = ctypes.create_string_buffer(256)
+        self._turn_markers = {self.vocab.piece_to_id(piece) for piece in CHAT_CONTROL_PIECES}
 
     def token_bytes(self, token: int) -> bytes:
-        """The token's bytes as llama.cpp writes them (control tokens: nothing; byte tokens: their byte)."""
+        """The token's bytes as sentencepiece's `decode` gives them: control tokens nothing, byte tokens their
+        byte, the turn markers their text (they are control tokens in the file, user-defined in sentencepiece)."""
         api = self.runtime.api
-        n = api.llama_token_to_piece(self.runtime.vocab, token, self._piece, len(self._piece), 0, False)
+        special = token in self._turn_markers
+        n = api.llama_token_to_piece(self.runtime.vocab, token, self._piece, len(self._piece), 0, special)
         return self._piece.raw[: max(n, 0)]
 
     def generate(self, prompt: list[int], max_new_tokens: int, sampling: Sampling, stop_ids: Collection[int],
