@@ -23,6 +23,16 @@ def _silence(llama_cpp) -> None:
         llama_cpp.llama_log_set(llama_cpp._hindi_slm_quiet, ctypes.c_void_p(0))
 
 
+def _has_amx() -> bool:
+    """Whether the CPU has Intel AMX, on which ggml repacks q8_0 (and q4_0/q4_1) matrices for its AMX kernels.
+    Those kernels crashed llama_decode with a segmentation fault on an AMX Xeon here (llama-cpp-python 0.3.36,
+    in a container), so such matrices stay in the file's layout there, on ggml's AVX-512 kernels."""
+    try:
+        return "amx_int8" in Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux
+        return False
+
+
 class LlamaCppModel:
     """One model and one context of `n_ctx` positions; every call starts from an empty KV cache. `f32_cache`:
     keys and values in fp32 instead of llama.cpp's default fp16, for exact comparisons."""
@@ -37,7 +47,9 @@ class LlamaCppModel:
         self.api = api = llama_cpp
         _silence(api)
         api.llama_backend_init()
-        self.model = api.llama_model_load_from_file(str(gguf_file).encode(), api.llama_model_default_params())
+        model_params = api.llama_model_default_params()
+        model_params.use_extra_bufts = not _has_amx()
+        self.model = api.llama_model_load_from_file(str(gguf_file).encode(), model_params)
         if not self.model:
             raise RuntimeError(f"llama.cpp could not load {gguf_file}")
         params = api.llama_context_default_params()
