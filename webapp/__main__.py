@@ -25,7 +25,9 @@ from webapp.training_log import TrainingRuns
 def resolve_checkpoint(path: Path) -> Path:
     """A checkpoint directory or GGUF file as given, or a training run's newest sound checkpoint when given its
     out_dir."""
-    if path.suffix == ".gguf" and path.is_file():
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such GGUF file (python -m model export-gguf writes one)")
         return path
     if not path.is_dir():
         raise FileNotFoundError(f"{path} is not a folder: give a checkpoint, a Hugging Face Gemma 3 folder, a GGUF "
