@@ -14,7 +14,7 @@ import torch
 
 from model.errors import ModelInputError
 from model.generate import generate
-from model.hf import from_hf
+from model.hf import from_hf, tokenizer_of
 from model.sampling import Sampling
 from model.text_stream import sentencepiece_bytes
 
@@ -55,11 +55,7 @@ class TorchBackend:
     @classmethod
     def load(cls, checkpoint: str | Path, tokenizer: str | Path | None = None, device: str = "cpu",
              compile: bool = False) -> TorchBackend:
-        path = Path(tokenizer or Path(checkpoint) / "tokenizer.model")
-        if not path.is_file():
-            raise FileNotFoundError(f"no tokenizer at {path}: pass --tokenizer FILE.model")
-        sp = spm.SentencePieceProcessor(model_file=str(path))
-        return cls(from_hf(checkpoint).to(device).eval(), sp, checkpoint, compile)
+        return cls(from_hf(checkpoint).to(device).eval(), tokenizer_of(checkpoint, tokenizer), checkpoint, compile)
 
     def generate(self, prompt: list[int], max_new_tokens: int, sampling: Sampling, stop_ids: Collection[int],
                  on_token: Callable[[int], None] | None = None) -> list[int]:

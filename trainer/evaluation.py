@@ -8,9 +8,9 @@ import torch
 
 from model.backend import TorchBackend
 from model.config import ModelConfig
-from model.evaluate import bits_per_byte, score_documents
 from model.loss import IGNORE_INDEX
 from model.sampling import Sampling
+from model.scoring import bits_per_byte, score_documents
 from model.text_stream import TextStream
 
 # Dense bf16 peak of common GPUs, TFLOP/s; `peak_tflops` in the config overrides (and is needed elsewhere).
@@ -39,7 +39,7 @@ def validation(model, windows, batches: int, batch_size: int, device, autocast, 
 def heldout_bits_per_byte(model, sp: spm.SentencePieceProcessor, texts: dict[str, list[str]], block_size: int,
                           batch_size: int, device, autocast) -> dict:
     """`heldout_bpb/<name>` of each fixed held-out text set (config `eval_texts`), scored whole as `python -m
-    model eval` scores it, with the run's context."""
+    evaluation evaluate` scores it, with the run's context."""
     with autocast:
         return {f"heldout_bpb/{name}": score_documents(model, sp, documents, name, block_size, batch_size=batch_size,
                                                        device=device, progress=False).bits_per_byte

@@ -15,6 +15,7 @@ import uvicorn
 from model.backend import load_backend
 from model.errors import ModelInputError
 from model.gguf.backend import MAX_CONTEXT
+from pipeline.errors import cli_errors
 from trainer.checkpoint import Checkpoints
 from webapp.data_browser import WorkFolder
 from webapp.generation import ServedModel
@@ -83,20 +84,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads and args.checkpoint.suffix != ".gguf":
         torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        checkpoint = resolve_checkpoint(args.checkpoint)
-        backend = load_backend(checkpoint, args.tokenizer, args.device, args.threads, context=args.context)
-        model = ServedModel(backend, args.model_name or default_model_name(checkpoint))
-    except (FileNotFoundError, ModelInputError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return cli_errors(lambda: serve(args), ModelInputError)
+
+
+def serve(args: argparse.Namespace) -> None:
+    checkpoint = resolve_checkpoint(args.checkpoint)
+    backend = load_backend(checkpoint, args.tokenizer, args.device, args.threads, context=args.context)
+    model = ServedModel(backend, args.model_name or default_model_name(checkpoint))
     limits = ServerLimits(max_tokens=args.max_tokens, max_message_chars=args.max_message_chars,
                           max_waiting=args.max_waiting, default_max_tokens=min(256, args.max_tokens))
     training = TrainingRuns(args.runs or ["runs", args.workdir])
     app = create_app(model, WorkFolder(args.workdir, args.cards), training, limits)
     print(f"serving {model.name} from {checkpoint} on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5)
-    return 0
 
 
 if __name__ == "__main__":
