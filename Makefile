@@ -87,6 +87,7 @@ lint: $(PY)
 	$(VENV)/bin/ruff check .
 
 # The whole chain that exists, offline, on the bundled sample (or INPUT=...), then where everything is.
+DEMO_GGUF = $(WORKDIR)/sample_sft/chat_q8_0.gguf
 demo: $(PY)
 	$(PY) -m pipeline run configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
 	$(MAKE) --no-print-directory tokenizer shards CONFIG=configs/sample.yaml TOKENIZER_CONFIG=configs/tokenizer_sample.yaml \
@@ -107,6 +108,9 @@ demo: $(PY)
 	$(MAKE) --no-print-directory report RUN=$(WORKDIR)/sample_run EVAL_TASKS=$(WORKDIR)/sample_eval_tasks
 	@echo "checkpoint: $(WORKDIR)/sample_run/checkpoints/$$(cat $(WORKDIR)/sample_run/checkpoints/latest) (log: $(WORKDIR)/sample_run/log.jsonl)"
 	@echo "chat:       $(WORKDIR)/sample_sft/checkpoints/$$(cat $(WORKDIR)/sample_sft/checkpoints/latest) (SFT data card: $(WORKDIR)/sft_sample/card.md)"
+	$(PY) -m model export-gguf --checkpoint $(WORKDIR)/sample_sft/checkpoints/$$(cat $(WORKDIR)/sample_sft/checkpoints/latest) \
+		--out $(DEMO_GGUF) --type q8_0
+	@echo "serve:      make serve CHECKPOINT=$(DEMO_GGUF)   (the chat model through llama.cpp; docs/gguf.md)"
 	@echo "report:     $(WORKDIR)/sample_run/report.html (and report.md; held-out sets: $(WORKDIR)/sample_eval_tasks)"
 
 run: $(PY)
@@ -166,8 +170,8 @@ report: $(PY)
 	@test -n "$(RUN)" || { echo "make report RUN=<a trainer out_dir>, e.g. RUN=$(WORKDIR)/sample_run"; exit 2; }
 	$(PY) -m evaluation report $(RUN) --tasks $(EVAL_TASKS)
 
-# The web app: chat with CHECKPOINT (a checkpoint, or a training run's folder: its newest), browse WORKDIR's pipeline
-# runs, watch training runs; an OpenAI-compatible API. 127.0.0.1 only.
+# The web app: chat with CHECKPOINT (a checkpoint, a training run's folder: its newest, or a .gguf file: llama.cpp),
+# browse WORKDIR's pipeline runs, watch training runs; an OpenAI-compatible API. 127.0.0.1 only.
 CHECKPOINT ?= $(WORKDIR)/sample_run
 PORT ?= 8000
 serve: $(PY)

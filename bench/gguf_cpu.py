@@ -25,8 +25,8 @@ from bench.timing import timed
 from model.config import preset
 from model.gemma3 import Gemma3ForCausalLM
 from model.generate import generate
-from model.gguf_export import export_gguf
-from model.gguf_runtime import LlamaCppModel
+from model.gguf.export import export_gguf
+from model.gguf.runtime import LlamaCppModel
 from model.hf import from_hf, to_hf
 
 CONFIG = preset("gemma3-270m")

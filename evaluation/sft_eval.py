@@ -17,9 +17,11 @@ from pathlib import Path
 import sentencepiece as spm
 import torch
 
+from model.backend import TorchBackend
 from model.chat import generate_reply
 from model.hf import from_hf
 from model.loss import IGNORE_INDEX
+from model.sampling import Sampling
 from pipeline.script import devanagari_share
 from trainer.sft.batches import conversation_rows, pad_rows
 
@@ -49,8 +51,8 @@ def evaluate_checkpoint(checkpoint: Path, sft_data: Path, prompts: list[str], ma
     sp = spm.SentencePieceProcessor(model_file=str(checkpoint / "tokenizer.model"))
     replies = []
     for prompt in prompts:
-        reply = generate_reply(module, sp, [{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens,
-                               temperature=0.0, repetition_penalty=1.2)
+        reply = generate_reply(TorchBackend(module, sp), [{"role": "user", "content": prompt}], max_new_tokens,
+                               Sampling(temperature=0.0))
         replies.append({"prompt": prompt, "reply": reply.text, "ended": reply.ended,
                         "agrees": script_of(reply.text) == script_of(prompt)})
     return {"checkpoint": str(checkpoint), "sft_val_loss": round(sft_val_loss(module, sp, sft_data, block_size), 4),

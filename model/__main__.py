@@ -8,52 +8,53 @@ import sys
 
 import torch
 
+from model.backend import Backend, load_backend
 from model.config import PRESETS, preset
 from model.errors import ModelInputError
 from model.gemma3 import Gemma3ForCausalLM
-from model.generate import generate
-from model.hf import from_hf, tokenizer_of
+from model.hf import from_hf
+from model.sampling import Sampling
+from model.text_stream import TextStream
 
 
-def _tokenizer(args):
-    return tokenizer_of(args.checkpoint, args.tokenizer)
+def _backend(args) -> Backend:
+    if args.threads and not args.checkpoint.endswith(".gguf"):
+        torch.set_num_threads(args.threads)
+    return load_backend(args.checkpoint, args.tokenizer, threads=args.threads,
+                        compile=getattr(args, "compile", False))
+
+
+def _sampling(args) -> Sampling:
+    return Sampling(args.temperature, args.top_k, args.top_p, args.repetition_penalty, args.seed)
 
 
 def cmd_generate(args) -> None:
-    module = from_hf(args.checkpoint)
-    sp = _tokenizer(args)
-    prompt = ([module.config.bos_token_id] if args.bos else []) + sp.encode(args.prompt)
-    new: list[int] = []
-    shown = ""
+    backend = _backend(args)
+    vocab = backend.vocab
+    prompt = ([vocab.bos_id()] if args.bos else []) + vocab.encode(args.prompt)
+    stream = TextStream(backend.token_bytes)
 
-    def stream(token: torch.Tensor) -> None:
-        nonlocal shown
-        new.append(int(token[0]))
-        text = sp.decode(new)
-        print(text[len(shown) :], end="", flush=True)  # whole-text decode: pieces may join mid-character
-        shown = text
+    def show(token: int) -> None:
+        print(stream.add(token), end="", flush=True)
 
     print(args.prompt, end="", flush=True)
-    generate(module, torch.tensor([prompt]), args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
-             top_p=args.top_p, repetition_penalty=args.repetition_penalty, seed=args.seed, on_token=stream,
-             vocab_limit=sp.get_piece_size(), compile=args.compile)
-    print()
+    backend.generate(prompt, args.max_new_tokens, _sampling(args), {vocab.eos_id()}, show)
+    print(stream.finish())
 
 
 def cmd_chat(args) -> None:
     """--message: one reply on stdout; else a REPL that keeps the conversation (/reset starts a new one)."""
-    from model.chat import chat
+    from model.chat import generate_reply
 
-    module, sp = from_hf(args.checkpoint), _tokenizer(args)
-    knobs = {"max_new_tokens": args.max_new_tokens, "temperature": args.temperature, "top_k": args.top_k,
-             "top_p": args.top_p, "repetition_penalty": args.repetition_penalty, "seed": args.seed}
+    backend, sampling = _backend(args), _sampling(args)
     system = [{"role": "system", "content": args.system}] if args.system else []
 
     def show(text: str) -> None:
         print(text, end="", flush=True)
 
     if args.message is not None:
-        chat(module, sp, system + [{"role": "user", "content": args.message}], on_text=show, **knobs)
+        generate_reply(backend, system + [{"role": "user", "content": args.message}], args.max_new_tokens, sampling,
+                       show)
         print()
         return
     print("chat: an empty line or Ctrl-D ends, /reset starts a new conversation", file=sys.stderr)
@@ -64,13 +65,13 @@ def cmd_chat(args) -> None:
             continue
         messages.append({"role": "user", "content": line})
         try:
-            reply = chat(module, sp, messages, on_text=show, **knobs)
+            reply = generate_reply(backend, messages, args.max_new_tokens, sampling, show)
         except ModelInputError as err:  # this message cannot be answered (too long, a turn marker in it): say so, go on
             print(f"error: {err}", file=sys.stderr)
             messages.pop()
             continue
         print()
-        messages.append({"role": "assistant", "content": reply})
+        messages.append({"role": "assistant", "content": reply.text})
 
 
 def _read_line() -> str | None:
@@ -80,14 +81,17 @@ def _read_line() -> str | None:
         return None
 
 
-def _sampling_flags(parser: argparse.ArgumentParser, max_new_tokens: int, temperature: float) -> None:
-    parser.add_argument("--checkpoint", required=True, help="checkpoint or Hugging Face model directory")
+def _sampling_flags(parser: argparse.ArgumentParser, max_new_tokens: int) -> None:
+    defaults = Sampling()
+    parser.add_argument("--checkpoint", required=True,
+                        help="checkpoint or Hugging Face model directory, or a GGUF file (run by llama.cpp)")
     parser.add_argument("--tokenizer", help="SentencePiece model (default: CHECKPOINT/tokenizer.model)")
+    parser.add_argument("--threads", type=int, help="CPU threads (torch's, or llama.cpp's for a GGUF file)")
     parser.add_argument("--max-new-tokens", type=int, default=max_new_tokens)
-    parser.add_argument("--temperature", type=float, default=temperature, help="0 is greedy")
-    parser.add_argument("--top-k", type=int, default=50)
-    parser.add_argument("--top-p", type=float, default=0.95)
-    parser.add_argument("--repetition-penalty", type=float, default=1.2, help="1.2 kept the seeds out of loops")
+    parser.add_argument("--temperature", type=float, default=defaults.temperature, help="0 is greedy")
+    parser.add_argument("--top-k", type=int, default=defaults.top_k, help="0: off")
+    parser.add_argument("--top-p", type=float, default=defaults.top_p, help="1: off")
+    parser.add_argument("--repetition-penalty", type=float, default=defaults.repetition_penalty, help="1: off")
     parser.add_argument("--seed", type=int)
 
 
@@ -99,7 +103,7 @@ def cmd_export(args) -> None:
 
 
 def cmd_export_gguf(args) -> None:
-    from model.gguf_export import export_gguf, write_modelfile
+    from model.gguf.export import export_gguf, write_modelfile
 
     out = export_gguf(args.checkpoint, args.out, args.type)
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB, {args.type}) and the Ollama {write_modelfile(out)}")
@@ -120,12 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="stream a continuation of --prompt")
-    _sampling_flags(gen, max_new_tokens=128, temperature=0.8)
+    _sampling_flags(gen, max_new_tokens=128)
     gen.add_argument("--prompt", required=True)
     gen.add_argument("--compile", action="store_true", help="torch.compile the decoding step (for long outputs)")
     gen.add_argument("--no-bos", dest="bos", action="store_false", help="do not start the prompt with BOS")
     talk = commands.add_parser("chat", help="talk to a (fine-tuned) checkpoint in Gemma 3's turns")
-    _sampling_flags(talk, max_new_tokens=256, temperature=0.7)
+    _sampling_flags(talk, max_new_tokens=256)
     talk.add_argument("--message", help="one user message: print the reply and exit (default: a REPL on stdin)")
     talk.add_argument("--system", help="a system message, folded into the first user turn")
     export = commands.add_parser("export-hf", help="write a transformers Gemma3ForCausalLM directory")

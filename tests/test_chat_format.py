@@ -5,10 +5,12 @@ import pytest
 import sentencepiece as spm
 from transformers import AutoTokenizer
 
-from model.chat import chat, generate_reply
+from model.backend import TorchBackend
+from model.chat import generate_reply
 from model.chat_format import END, render_chat
 from model.config import preset
 from model.hf import copy_tokenizer_files
+from model.sampling import GREEDY
 from tests.model_helpers import random_model
 from tests.trainer_helpers import build_shards
 
@@ -83,19 +85,17 @@ def test_a_generation_prompt_must_follow_a_user_message(sp):
 def test_chat_streams_the_text_it_returns(sp):
     module = random_model(preset("tiny").with_vocab(sp.get_piece_size()))
     pieces = []
-    reply = generate_reply(module, sp, TURNS[:1], max_new_tokens=12, temperature=0.0, on_text=pieces.append)
+    reply = generate_reply(TorchBackend(module, sp), TURNS[:1], 12, GREEDY, on_text=pieces.append)
     assert "".join(pieces) == reply.text == sp.decode(reply.token_ids)
     assert sp.piece_to_id(END) not in reply.token_ids and len(reply.token_ids) <= 12
-    assert chat(module, sp, TURNS[:1], max_new_tokens=12, temperature=0.0) == reply.text
 
 
 def test_old_turns_are_dropped_to_fit_the_context_and_the_system_message_stays(sp):
     module = random_model(preset("tiny").with_vocab(sp.get_piece_size()))
     long_history = [SYSTEM] + TURNS * 6 + [TURNS[0]]
     full, _ = render_chat(sp, long_history, add_generation_prompt=True)
-    reply = generate_reply(module, sp, long_history, max_new_tokens=4, temperature=0.0,
-                           context_tokens=len(full) // 2 + 4)
+    reply = generate_reply(TorchBackend(module, sp), long_history, 4, GREEDY, context_tokens=len(full) // 2 + 4)
     assert reply.dropped_messages > 0 and reply.dropped_messages % 2 == 0
     assert reply.prompt_tokens <= len(full) // 2
     with pytest.raises(ValueError, match="the last message alone"):
-        generate_reply(module, sp, [TURNS[0]], max_new_tokens=4, context_tokens=8)
+        generate_reply(TorchBackend(module, sp), [TURNS[0]], 4, context_tokens=8)

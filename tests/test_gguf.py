@@ -13,8 +13,9 @@ from model.__main__ import main
 from model.chat_format import CHAT_TEMPLATE, render_chat
 from model.config import preset
 from model.generate import generate
-from model.gguf_runtime import LlamaCppModel
+from model.gguf.runtime import LlamaCppModel
 from model.hf import from_hf, to_hf
+from model.sampling import Sampling
 from pipeline.typed_config import load_config
 from tests.conftest import REPO
 from tests.model_helpers import random_model
@@ -131,6 +132,9 @@ def test_the_file_carries_the_chat_template_and_an_ollama_modelfile(demo):
         assert llama.metadata("general.architecture") == "gemma3"
     modelfile = gguf["q8_0"].with_suffix(".Modelfile").read_text()
     assert modelfile.startswith("FROM ./demo_q8_0.gguf\n") and 'PARAMETER stop "<end_of_turn>"' in modelfile
+    defaults = Sampling()  # the project's sampling defaults, as the CLI's
+    assert f"PARAMETER temperature {defaults.temperature}\n" in modelfile
+    assert f"PARAMETER repeat_penalty {defaults.repetition_penalty}\n" in modelfile
 
 
 def test_llama_cpp_renders_a_conversation_as_our_chat_format(demo):

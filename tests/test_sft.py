@@ -15,10 +15,12 @@ from transformers import Gemma3ForCausalLM as HFGemma3
 
 from evaluation.sft_eval import evaluate_checkpoint
 from model.__main__ import main as model_main
+from model.backend import TorchBackend
 from model.chat import generate_reply
 from model.config import preset
 from model.hf import from_hf, to_hf
 from model.loss import IGNORE_INDEX
+from model.sampling import Sampling
 from pipeline.typed_config import load_config
 from tests.conftest import CORPUS, REPO, corpus_path
 from tests.model_helpers import random_model
@@ -170,7 +172,7 @@ def test_a_fine_tuned_model_answers_in_turns_that_end_at_end_of_turn(pretrained,
     checkpoint = tmp_path / "run" / "checkpoints" / "step_00000050"
     module, sp = from_hf(checkpoint), spm.SentencePieceProcessor(model_file=str(checkpoint / "tokenizer.model"))
     for question, answer in conversations:
-        reply = generate_reply(module, sp, [question], max_new_tokens=16, temperature=0.0)
+        reply = generate_reply(TorchBackend(module, sp), [question], 16, Sampling(temperature=0.0))
         assert reply.ended and reply.text == answer["content"]
     assert model_main(["chat", "--checkpoint", str(checkpoint), "--message", "kal movie dekhne chalein?",
                        "--temperature", "0"]) == 0

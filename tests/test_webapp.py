@@ -12,9 +12,11 @@ import pytest
 import sentencepiece as spm
 import torch
 
+from model.backend import TorchBackend
 from model.chat import generate_reply
 from model.generate import generate
 from model.hf import from_hf
+from model.sampling import Sampling
 from tests.webapp_helpers import wait_for
 from webapp.training_log import read_new_records
 
@@ -40,8 +42,7 @@ def test_a_streamed_chat_completion_has_the_tokens_model_chat_gives_with_the_sam
     chunks = list(stream)
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     module, sp = local_model
-    reply = generate_reply(module, sp, MESSAGES, 40, temperature=0.9, top_k=50, top_p=0.95, repetition_penalty=1.2,
-                           seed=7)
+    reply = generate_reply(TorchBackend(module, sp), MESSAGES, 40, Sampling(0.9, 50, 0.95, 1.2, seed=7))
     assert streamed == reply.text and len(streamed) > 0
     assert chunks[-1].usage.completion_tokens == len(reply.token_ids)
     assert sum(1 for c in chunks if c.choices and c.choices[0].delta.content) > 1, "streamed in pieces"

@@ -6,10 +6,12 @@ from __future__ import annotations
 import sentencepiece as spm
 import torch
 
+from model.backend import TorchBackend
 from model.config import ModelConfig
-from model.generate import generate
 from model.loss import IGNORE_INDEX
+from model.sampling import Sampling
 from model.scoring import bits_per_byte, score_documents
+from model.text_stream import TextStream
 
 # Dense bf16 peak of common GPUs, TFLOP/s; `peak_tflops` in the config overrides (and is needed elsewhere).
 PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0,
@@ -46,12 +48,10 @@ def heldout_bits_per_byte(model, sp: spm.SentencePieceProcessor, texts: dict[str
 
 def samples(module, sp: spm.SentencePieceProcessor, prompts: list[str], new_tokens: int, device) -> dict:
     """A continuation of each prompt (seeded top-p sampling with the seeds' repetition penalty)."""
-    out = {}
+    backend, out = TorchBackend(module, sp), {}
     for prompt in prompts:
-        ids = torch.tensor([[sp.bos_id()] + sp.encode(prompt)], device=device)
-        generated = generate(module, ids, new_tokens, temperature=0.8, top_k=50, top_p=0.95, repetition_penalty=1.2,
-                             seed=0, vocab_limit=sp.get_piece_size())
-        out[prompt] = sp.decode([t for t in generated[0, ids.shape[1] :].tolist() if t < sp.get_piece_size()])
+        new = backend.generate([sp.bos_id(), *sp.encode(prompt)], new_tokens, Sampling(seed=0), {sp.eos_id()})
+        out[prompt] = TextStream(backend.token_bytes).extend(new)
     return out
 
 

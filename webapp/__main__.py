@@ -12,7 +12,9 @@ from pathlib import Path
 import torch
 import uvicorn
 
+from model.backend import load_backend
 from model.errors import ModelInputError
+from model.gguf.backend import MAX_CONTEXT
 from pipeline.errors import cli_errors
 from trainer.checkpoint import Checkpoints
 from webapp.data_browser import WorkFolder
@@ -23,10 +25,15 @@ from webapp.training_log import TrainingRuns
 
 
 def resolve_checkpoint(path: Path) -> Path:
-    """A checkpoint directory as given, or a training run's newest sound checkpoint when given its out_dir."""
+    """A checkpoint directory or GGUF file as given, or a training run's newest sound checkpoint when given its
+    out_dir."""
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such GGUF file (python -m model export-gguf writes one)")
+        return path
     if not path.is_dir():
-        raise FileNotFoundError(f"{path} is not a folder: give a checkpoint, a Hugging Face Gemma 3 folder or a "
-                                "training run's out_dir (make demo writes work/sample_run)")
+        raise FileNotFoundError(f"{path} is not a folder: give a checkpoint, a Hugging Face Gemma 3 folder, a GGUF "
+                                "file or a training run's out_dir (make demo writes work/sample_run)")
     if (path / "checkpoints").is_dir():
         found = Checkpoints(path, keep_last=0, tokenizer="").latest_sound()
         if found is None:
@@ -36,17 +43,18 @@ def resolve_checkpoint(path: Path) -> Path:
 
 
 def default_model_name(checkpoint: Path) -> str:
-    """`<run>/<step_N>` for a trainer checkpoint, else the folder's name: what /v1/models lists."""
+    """`<run>/<step_N>` for a trainer checkpoint, else the folder's (or GGUF file's) name: what /v1/models lists."""
     if checkpoint.parent.name == "checkpoints":
         return f"{checkpoint.parent.parent.name}/{checkpoint.name}"
-    return checkpoint.name
+    return checkpoint.stem if checkpoint.suffix == ".gguf" else checkpoint.name
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults = ServerLimits()
     parser = argparse.ArgumentParser(prog="python -m webapp", description=__doc__)
     parser.add_argument("--checkpoint", required=True, type=Path,
-                        help="checkpoint, Hugging Face Gemma 3 directory, or a training run's out_dir (its newest)")
+                        help="checkpoint, Hugging Face Gemma 3 directory, training run's out_dir (its newest), or a "
+                        "GGUF file (served through llama.cpp)")
     parser.add_argument("--tokenizer", help="SentencePiece model (default: CHECKPOINT/tokenizer.model)")
     parser.add_argument("--model-name", help="the model id clients name (default: <run>/<step> of the checkpoint)")
     parser.add_argument("--workdir", default="work", help="the pipeline work folder the data pages read")
@@ -60,8 +68,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "127.0.0.1, localhost, [::1] and --host; others get 421, against DNS rebinding); "
                              "'*' turns the check off, for a proxy that checks Host itself")
     parser.add_argument("--device", default="cuda" if _cuda() else "cpu")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice). One sequence is "
-                        "decoded at a time: for small models 1 is fastest, and far faster on a busy machine")
+    parser.add_argument("--threads", type=int, help="CPU threads: torch's, or llama.cpp's for a GGUF file (default: "
+                        "torch's choice, or all cores). One sequence is decoded at a time: with PyTorch, for small "
+                        "models 1 is fastest, and far faster on a busy machine")
+    parser.add_argument("--context", type=_at_least(1), help="a GGUF file's context in tokens (default: its trained "
+                        f"context, at most {MAX_CONTEXT:,}: llama.cpp allocates the KV cache for it at start)")
     parser.add_argument("--max-tokens", type=_at_least(1), default=defaults.max_tokens,
                         help="most tokens one request gets")
     parser.add_argument("--max-message-chars", type=_at_least(1), default=defaults.max_message_chars)
@@ -91,7 +102,7 @@ def _cuda() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.threads:
+    if args.threads and args.checkpoint.suffix != ".gguf":
         torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return cli_errors(lambda: serve(args), ModelInputError)
@@ -99,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> None:
     checkpoint = resolve_checkpoint(args.checkpoint)
-    model = ServedModel(checkpoint, args.model_name or default_model_name(checkpoint), args.device, args.tokenizer)
+    backend = load_backend(checkpoint, args.tokenizer, args.device, args.threads, context=args.context)
+    model = ServedModel(backend, args.model_name or default_model_name(checkpoint))
     limits = ServerLimits(max_tokens=args.max_tokens, max_message_chars=args.max_message_chars,
                           max_waiting=args.max_waiting, default_max_tokens=min(256, args.max_tokens))
     training = TrainingRuns(args.runs or ["runs", args.workdir])

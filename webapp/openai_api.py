@@ -15,8 +15,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from model.errors import ModelInputError
+from model.sampling import OPENAI_DEFAULTS, Sampling
 from webapp.api_errors import APIError
-from webapp.generation import Completion, Sampling
+from webapp.generation import Completion, GenerationRequest
 from webapp.generation_queue import GenerationJob
 from webapp.openai_schemas import ChatCompletionRequest, CompletionRequest, SamplingRequest
 
@@ -49,7 +50,7 @@ def _usage(completion: Completion) -> dict:
             "total_tokens": completion.prompt_tokens + completion.completion_tokens}
 
 
-def _sampling(request: Request, body: SamplingRequest) -> Sampling:
+def _sampling(request: Request, body: SamplingRequest) -> GenerationRequest:
     """The body's sampling settings, within the server's limits; OpenAI's defaults where it gives none."""
     server = request.app.state.server
     if body.model != server.model.name:
@@ -62,9 +63,14 @@ def _sampling(request: Request, body: SamplingRequest) -> Sampling:
     stops = body.stop_strings()
     if len(stops) > MAX_STOP_STRINGS:
         raise APIError(400, f"stop: {len(stops)} strings given, at most {MAX_STOP_STRINGS}", "stop")
-    return Sampling(max_tokens, temperature=1.0 if body.temperature is None else body.temperature,
-                    top_k=body.top_k or None, top_p=body.top_p, repetition_penalty=body.repetition_penalty or 1.0,
-                    seed=body.torch_seed(), stop=stops)
+    sampling = Sampling(
+        temperature=OPENAI_DEFAULTS.temperature if body.temperature is None else body.temperature,
+        top_k=body.top_k or OPENAI_DEFAULTS.top_k, top_p=OPENAI_DEFAULTS.top_p if body.top_p is None else body.top_p,
+        repetition_penalty=body.repetition_penalty or OPENAI_DEFAULTS.repetition_penalty, seed=body.torch_seed())
+    try:
+        return GenerationRequest(max_tokens, sampling, stops)
+    except ModelInputError as err:  # a stop string over the length StopText accepts
+        raise APIError(400, str(err), "stop") from None
 
 
 async def _check_off_the_event_loop(check: Callable, *args, param: str) -> None:

@@ -20,9 +20,11 @@ import numpy as np
 import sentencepiece as spm
 import torch
 
+from model.backend import TorchBackend
 from model.chat import generate_reply
 from model.chat_format import render_chat
 from model.loss import IGNORE_INDEX
+from model.sampling import Sampling
 from pipeline.errors import UserError
 
 MIN_ROW = 64
@@ -100,7 +102,7 @@ def chat_samples(module, sp: spm.SentencePieceProcessor, prompts: list[str], new
     """A seeded reply to each prompt as a user turn, and whether it ended with <end_of_turn>."""
     out = {}
     for prompt in prompts:
-        reply = generate_reply(module, sp, [{"role": "user", "content": prompt}], max_new_tokens=new_tokens,
-                               temperature=0.8, top_k=50, top_p=0.95, repetition_penalty=1.2, seed=0)
+        reply = generate_reply(TorchBackend(module, sp), [{"role": "user", "content": prompt}], new_tokens,
+                               Sampling(seed=0))
         out[prompt] = reply.text + ("" if reply.ended else " […]")
     return out

@@ -19,8 +19,9 @@ from model.chat_format import CHAT_TEMPLATE
 from model.config import ModelConfig
 from model.errors import ModelInputError
 from model.gemma3 import Gemma3ForCausalLM
-from model.gguf_tokenizer import add_vocabulary, gguf_vocabulary
+from model.gguf.vocabulary import add_vocabulary, gguf_vocabulary
 from model.hf import from_hf
+from model.sampling import Sampling
 
 ARCH = gguf.MODEL_ARCH.GEMMA3
 FILE_TYPES = {
@@ -109,7 +110,7 @@ def export_gguf(checkpoint: str | Path, out: str | Path, file_type: str = "f16")
 
 
 # Gemma 3's turns in Ollama's Go template language; a system message is folded into the first user turn, as
-# Gemma's own template does. The sampling settings are `python -m model generate`'s defaults.
+# Gemma's own template does. The sampling settings are the project's defaults (model/sampling.py).
 OLLAMA_TEMPLATE = """{{- $system := "" }}
 {{- range $i, $m := .Messages }}
 {{- if eq $m.Role "system" }}{{ $system = $m.Content }}{{ continue }}{{ end }}
@@ -129,10 +130,11 @@ OLLAMA_TEMPLATE = """{{- $system := "" }}
 
 def write_modelfile(gguf_file: Path) -> Path:
     """An Ollama Modelfile beside the GGUF file: `ollama create NAME -f FILE.Modelfile`."""
-    modelfile = gguf_file.with_suffix(".Modelfile")
+    modelfile, sampling = gguf_file.with_suffix(".Modelfile"), Sampling()
     modelfile.write_text(
         f'FROM ./{gguf_file.name}\nTEMPLATE """{OLLAMA_TEMPLATE}"""\nPARAMETER stop "<end_of_turn>"\n'
-        "PARAMETER temperature 0.8\nPARAMETER top_k 50\nPARAMETER top_p 0.95\nPARAMETER repeat_penalty 1.2\n",
+        f"PARAMETER temperature {sampling.temperature}\nPARAMETER top_k {sampling.top_k}\n"
+        f"PARAMETER top_p {sampling.top_p}\nPARAMETER repeat_penalty {sampling.repetition_penalty}\n",
         encoding="utf-8",
     )
     return modelfile

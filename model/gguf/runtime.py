@@ -23,22 +23,39 @@ def _silence(llama_cpp) -> None:
         llama_cpp.llama_log_set(llama_cpp._hindi_slm_quiet, ctypes.c_void_p(0))
 
 
+def _has_amx() -> bool:
+    """Whether the CPU has Intel AMX, on which ggml repacks q8_0 (and q4_0/q4_1) matrices for its AMX kernels.
+    Those kernels crashed llama_decode with a segmentation fault on an AMX Xeon here (llama-cpp-python 0.3.36,
+    in a container), so such matrices stay in the file's layout there, on ggml's AVX-512 kernels."""
+    try:
+        return "amx_int8" in Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux
+        return False
+
+
 class LlamaCppModel:
     """One model and one context of `n_ctx` positions; every call starts from an empty KV cache. `f32_cache`:
     keys and values in fp32 instead of llama.cpp's default fp16, for exact comparisons."""
 
     def __init__(self, gguf_file: str | Path, n_ctx: int = 1024, threads: int | None = None,
-                 f32_cache: bool = False):
-        import llama_cpp  # ImportError: the dev extra is not installed
+                 f32_cache: bool = False, n_batch: int | None = None):
+        try:
+            import llama_cpp
+        except ImportError:
+            raise ModelInputError("running a GGUF file needs llama-cpp-python, which make setup installs") from None
 
         self.api = api = llama_cpp
         _silence(api)
         api.llama_backend_init()
-        self.model = api.llama_model_load_from_file(str(gguf_file).encode(), api.llama_model_default_params())
+        model_params = api.llama_model_default_params()
+        model_params.use_extra_bufts = not _has_amx()
+        self.model = api.llama_model_load_from_file(str(gguf_file).encode(), model_params)
         if not self.model:
             raise RuntimeError(f"llama.cpp could not load {gguf_file}")
         params = api.llama_context_default_params()
-        params.n_ctx = params.n_batch = params.n_ubatch = n_ctx
+        # n_batch: most positions one llama_decode takes (its logits buffer holds that many rows)
+        params.n_ctx, params.n_batch = n_ctx, min(n_batch or n_ctx, n_ctx)
+        params.n_ubatch = params.n_batch
         params.n_threads = params.n_threads_batch = threads or os.cpu_count() or 1
         if f32_cache:
             params.type_k = params.type_v = api.GGML_TYPE_F32
@@ -48,7 +65,7 @@ class LlamaCppModel:
             raise RuntimeError(f"llama.cpp could not make a context of {n_ctx} for {gguf_file}")
         self.vocab = api.llama_model_get_vocab(self.model)
         self.n_vocab = api.llama_vocab_n_tokens(self.vocab)
-        self.n_ctx = n_ctx
+        self.n_ctx, self.n_batch = n_ctx, params.n_batch
 
     def close(self) -> None:
         if self.ctx:
@@ -113,6 +130,19 @@ class LlamaCppModel:
         if length > self.n_ctx:
             raise ModelInputError(f"{length} positions do not fit the context of {self.n_ctx}")
         self.api.llama_memory_clear(self.api.llama_get_memory(self.ctx), True)
+
+    def start(self, ids: list[int], room: int) -> np.ndarray:
+        """An empty cache, then `ids` decoded in batches of at most n_batch: the logits after the last (V,).
+        `room`: the new tokens that will follow (refused here if the context cannot hold them)."""
+        self._reset(len(ids) + room)
+        for start in range(0, len(ids), self.n_batch):
+            self._decode(ids[start : start + self.n_batch], start, all_logits=False)
+        return self._row(-1)
+
+    def next_logits(self, token: int, position: int) -> np.ndarray:
+        """`token` decoded at `position` (the cache holds everything before it): the logits after it (V,)."""
+        self._decode([token], position, all_logits=False)
+        return self._row(-1)
 
     def logits(self, ids: list[int]) -> np.ndarray:
         """Next-token logits after every prefix of `ids`: (T, V) fp32, in one batch."""
