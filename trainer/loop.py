@@ -74,12 +74,14 @@ class Trainer:
         self.lora = add_lora(self.module, c.lora_rank, c.lora_alpha, c.lora_targets) if c.lora_rank else None
         if c.activation_checkpointing:
             distributed.checkpoint_activations(self.module)
+        bf16 = c.dtype == "bfloat16" or (c.dtype == "auto" and p.device.type == "cuda")
+        # refuses attention: flex where its kernels are wrong on this machine, before a step is trained on them
+        self.module.check_attention(c.block_size, torch.bfloat16 if bf16 else None)
         self.model = distributed.parallelize(self.module, p, c.distributed, c.compile)
         self.fsdp = p.distributed and c.distributed == "fsdp"
         self.optimizer = _optimizer(self.module, c, fused=p.device.type == "cuda" or not self.fsdp)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: learning_rate(step, c.lr, c.min_lr, c.warmup_steps, c.max_steps) / c.lr)
-        bf16 = c.dtype == "bfloat16" or (c.dtype == "auto" and p.device.type == "cuda")
         self.autocast = torch.autocast(p.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
         self.checkpoints = Checkpoints(c.out_dir, c.keep_last, tokenizer)
         self.log = RunLog(c.out_dir, p.main, c.fsync_every, c.tensorboard)
