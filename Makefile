@@ -85,11 +85,11 @@ demo: $(PY)
 	$(PY) -m pipeline run configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
 	$(MAKE) --no-print-directory tokenizer shards CONFIG=configs/sample.yaml TOKENIZER_CONFIG=configs/tokenizer_sample.yaml \
 		TOKENIZER_DIR=$(WORKDIR)/sample_tokenizer
-	$(MAKE) --no-print-directory train TRAIN_FLAGS="--data_dir=$(SAMPLE_SHARDS) --out_dir=$(WORKDIR)/sample_run"
+	$(MAKE) --no-print-directory train TRAIN_FLAGS="--data_dir=$(SAMPLE_SHARDS) --out_dir=$(WORKDIR)/sample_run --overwrite"
 	$(PY) -m model generate --checkpoint $(WORKDIR)/sample_run/checkpoints/$$(cat $(WORKDIR)/sample_run/checkpoints/latest) \
 		--prompt "भारत" --max-new-tokens 24 --seed 0
 	$(PY) -m trainer sft-data configs/sft_sample.yaml --out=$(WORKDIR)/sft_sample
-	$(MAKE) --no-print-directory sft SFT_FLAGS="--sft_data=$(WORKDIR)/sft_sample --out_dir=$(WORKDIR)/sample_sft \
+	$(MAKE) --no-print-directory sft SFT_FLAGS="--sft_data=$(WORKDIR)/sft_sample --out_dir=$(WORKDIR)/sample_sft --overwrite \
 		--init_from=$(WORKDIR)/sample_run/checkpoints/$$(cat $(WORKDIR)/sample_run/checkpoints/latest)"
 	$(PY) -m model chat --checkpoint $(WORKDIR)/sample_sft/checkpoints/$$(cat $(WORKDIR)/sample_sft/checkpoints/latest) \
 		--message "भारत की राजधानी क्या है?" --max-new-tokens 32 --seed 0

@@ -1,4 +1,4 @@
-"""python -m trainer CONFIG [--resume] [--KEY=VALUE ...]: pretrain on uint16 shards, or fine-tune on
+"""python -m trainer CONFIG [--resume | --overwrite] [--KEY=VALUE ...]: pretrain on uint16 shards, or fine-tune on
 conversations with an SFT config (torchrun for several processes: `torchrun --nproc_per_node=N -m trainer CONFIG`,
 or `NPROC=N make train`). python -m trainer sft-data CONFIG: build the SFT conversations; python -m trainer
 sft-eval --checkpoint DIR ...: SFT val loss, format adherence and script agreement of checkpoints."""
@@ -30,10 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
     parser.add_argument("config", help="training config (YAML), e.g. configs/train_tiny.yaml")
     parser.add_argument("--resume", action="store_true", help="continue from the newest sound checkpoint")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="clear out_dir's run (log, checkpoints, TensorBoard, report) and start again")
     args, extra = parser.parse_known_args(argv)
     try:
         config = load_config(TrainConfig, args.config, cli_overrides(extra))
-        Trainer(config, resume=args.resume).run()
+        Trainer(config, resume=args.resume, overwrite=args.overwrite).run()
     except (ConfigError, FileNotFoundError, ShardMismatchError, SFTDataError, TrainingStopped, ModelInputError,
             BadRecordError) as err:
         print(f"error: {err}", file=sys.stderr)
