@@ -15,8 +15,8 @@ from typing import Literal
 from pipeline.dedup.steps import DedupConfig
 from pipeline.filter.settings import FilterConfig
 from pipeline.hinglish.augment import HinglishConfig
+from pipeline.tokenize.settings import TokenizeConfig
 from pipeline.typed_config import ConfigError, load_config
-from tokenizer.config import ShardLayout
 
 SourceKind = Literal["jsonl", "parquet", "text", "hf"]
 
@@ -90,14 +90,6 @@ class IngestConfig:
     # 2M characters is ~50 times a long Wikipedia article; larger records are dumps or concatenation bugs.
     max_doc_chars: int = 2_000_000
     strict: bool = False  # stop at the first bad record instead of counting it and going on
-
-
-@dataclass
-class TokenizeConfig(ShardLayout):
-    """Stage 06_tokenize: the shard layout (tokenizer/config.py) and the SentencePiece model that encodes."""
-
-    tokenizer: str = ""  # tokenizer.model; `make shards` passes the one `make tokenizer` trained
-    threads: int = 1  # per task: the executor's tasks are the parallelism
 
 
 @dataclass

@@ -19,12 +19,18 @@ from typing import Literal
 import orjson
 import zstandard
 
+from pipeline.errors import UserError
+
 SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".txt")
 MALFORMED = object()  # what json_lines gives for a line that is not JSON
 
 
-class BadRecordError(ValueError):
+class BadRecordError(UserError):
     """A record that cannot be read; names the file and line."""
+
+
+class NoDocumentsError(UserError):
+    """A file or folder given as documents holds none."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,20 @@ def read_documents(paths: list[str | Path], limit: int | None = None, missing_ok
             if per_file is not None and n >= per_file:
                 break
             yield document
+
+
+def document_texts(path: str | Path) -> list[str]:
+    """The texts of a file or folder of held-out documents: plain text (.txt) has one per line; JSONL (.jsonl,
+    .jsonl.gz, .jsonl.zst) one per record's `text` (a bad record names its file and line)."""
+    documents = [doc.text for doc in read_documents([path], text_per="line") if doc.text.strip()]
+    if not documents:
+        raise NoDocumentsError(f"{path} holds no document")
+    return documents
+
+
+def text_set_name(path: str | Path) -> str:
+    """What a held-out file or folder is called in figures and logs: its name without suffixes."""
+    return Path(path).name.split(".")[0]
 
 
 def open_text(path: Path) -> io.TextIOBase:

@@ -12,13 +12,14 @@ from datatrove.executor.base import PipelineExecutor
 
 from pipeline.accounting import write_stage_stats
 from pipeline.config import RunConfig
+from pipeline.errors import UserError
 from pipeline.executors import build_executor
 from pipeline.filter.hinglish_model import detector_identity, ensure_detector
 from pipeline.stages import STAGES, Phase, Stage, get_stage, previous_stage
 from pipeline.tokenize.stage import tokenizer_identity
 
 
-class StageError(RuntimeError):
+class StageError(UserError):
     """A stage that cannot run as asked (missing input, changed settings) or whose books do not balance."""
 
 

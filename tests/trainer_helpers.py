@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.tokenize.settings import ShardConfig
+from pipeline.tokenize.shards import write_shards
 from tests.conftest import write_jsonl
-from tokenizer.config import SampleConfig, ShardConfig, TokenizerConfig, TrainConfig
-from tokenizer.shards import write_shards
+from tokenizer.config import SampleConfig, TokenizerConfig, TrainConfig
 from tokenizer.train import train_tokenizer
 
 WORDS = "भारत गंगा नदी मानसून बारिश दिल्ली कोहरा बाज़ार किसान खेत पानी शहर kal movie dekhne yaar accha hai".split()

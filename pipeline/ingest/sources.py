@@ -7,10 +7,11 @@ import os
 from datatrove.pipeline.readers.base import BaseReader
 
 from pipeline.config import DEFAULT_GLOBS, IngestConfig, SourceConfig
+from pipeline.errors import UserError
 from pipeline.ingest.readers import CheckedHubReader, CheckedJsonlReader, CheckedParquetReader, CheckedTextReader
 
 
-class SourceUnavailable(RuntimeError):
+class SourceUnavailable(UserError):
     """A source that cannot be read here (offline hub access)."""
 
 

@@ -10,6 +10,7 @@ and passed over.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import statistics
@@ -20,8 +21,10 @@ from typing import Literal
 
 from tqdm import tqdm
 
-from trainer.sft import SFTDataError
-from trainer.sft_sources import READERS, BadRecord, Conversation
+from pipeline.errors import cli_errors
+from pipeline.typed_config import cli_overrides, load_config
+from trainer.sft.batches import SFTDataError
+from trainer.sft.sources import READERS, BadRecord, Conversation
 
 KINDS = Literal["conversations", "dialogues", "translation_pairs", "health_qa", "wikipedia", "stories"]
 BAD_RECORDS_LISTED = 50  # per source, in stats.json and the card; all are counted
@@ -154,21 +157,15 @@ def card_markdown(stats: dict) -> str:
 
 def main(argv: list[str]) -> int:
     """python -m trainer sft-data CONFIG [--KEY=VALUE ...]"""
-    import argparse
-    import sys
-
-    from pipeline.typed_config import ConfigError, cli_overrides, load_config
-
     parser = argparse.ArgumentParser(prog="python -m trainer sft-data", description=__doc__)
     parser.add_argument("config", help="SFT data config (YAML), e.g. configs/sft_data.yaml")
     args, extra = parser.parse_known_args(argv)
-    try:
+
+    def build() -> None:
         config = load_config(SFTDataConfig, args.config, cli_overrides(extra))
         stats = build_sft_data(config)
-    except (ConfigError, FileNotFoundError, SFTDataError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    bad = sum(s["bad_records"] for s in stats["sources"].values())
-    print(f"SFT data: {stats['train']:,} train and {stats['val']:,} val conversations, {bad} bad records "
-          f"({Path(config.out) / 'stats.json'}; card: {Path(config.out) / 'card.md'})")
-    return 0
+        bad = sum(s["bad_records"] for s in stats["sources"].values())
+        print(f"SFT data: {stats['train']:,} train and {stats['val']:,} val conversations, {bad} bad records "
+              f"({Path(config.out) / 'stats.json'}; card: {Path(config.out) / 'card.md'})")
+
+    return cli_errors(build)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import torch
 
+from pipeline.errors import UserError
 from trainer.checkpoint import LATEST, STATE, SUMS
 
 
-class ReportInputError(ValueError):
+class ReportInputError(UserError):
     """A run folder the report cannot read (a log line that is not JSON); names the file and line."""
 
 
