@@ -7,10 +7,10 @@ Window semantics are Hugging Face's: key k is visible from query q when q - W < 
 - "flex":      FlexAttention with a block mask cached per (T, W, device), compiled; for CUDA, where it skips
                the masked blocks instead of computing and discarding them. Verified, not assumed: its compiled
                kernels are generated per machine, and on CPUs without AVX-512 (torch 2.13, or any CPU under
-               ATEN_CPU_CAPABILITY=avx2) they return NaN or outputs 0.4-2.8 off, even for contiguous inputs. Eager, its first output per
-               (device, dtype, shape) is compared with SDPA in fp32 on the same inputs; a model checks it on a
-               probe before it is compiled (`flex_agrees`). Where it disagrees, "flex" is refused with
-               ModelInputError and "auto" falls back to sdpa.
+               ATEN_CPU_CAPABILITY=avx2) they return NaN or outputs 0.4-2.8 off, even for contiguous inputs.
+               Eager, its first output per (device, dtype, shape) is compared with SDPA in fp32 on the same
+               inputs; a model checks it on a probe before it is compiled (`flex_agrees`). Where it disagrees,
+               "flex" is refused with ModelInputError and "auto" falls back to sdpa.
 - "reference": plain matmul + softmax, the definition the others are tested against.
 - "auto":      flex on CUDA where it agrees with sdpa, sdpa elsewhere.
 
@@ -142,7 +142,7 @@ def flex_agrees(device: torch.device, dtype: torch.dtype, heads: int, kv_heads: 
     return _flex_differences[key] <= FLEX_TOLERANCE.get(dtype, FLEX_TOLERANCE_HALF)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _warn_flex_fallback(device: torch.device, dtype: torch.dtype) -> None:
     warnings.warn(f"{flex_refusal(device, dtype)}: attention 'auto' uses sdpa here", stacklevel=3)
 
