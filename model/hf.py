@@ -15,7 +15,7 @@ from pathlib import Path
 import sentencepiece as spm
 from safetensors.torch import load_file, save_file
 
-from model.chat_format import CHAT_TEMPLATE
+from model.chat_format import CHAT_TEMPLATE, END
 from model.config import ModelConfig
 from model.errors import ModelInputError
 from model.gemma3 import Gemma3ForCausalLM
@@ -112,12 +112,25 @@ def to_hf(module: Gemma3ForCausalLM, directory: str | Path, tokenizer_dir: str |
     out.mkdir(parents=True, exist_ok=True)
     write_safetensors(module, out / "model.safetensors", state_dict)
     (out / "config.json").write_text(json.dumps(hf_config(module.config), indent=2))
-    generation = {"bos_token_id": module.config.bos_token_id, "eos_token_id": module.config.eos_token_id,
-                  "pad_token_id": module.config.pad_token_id}
-    (out / "generation_config.json").write_text(json.dumps(generation, indent=2))
     if tokenizer_dir:
         copy_tokenizer_files(tokenizer_dir, out)
+    generation = {"bos_token_id": module.config.bos_token_id, "eos_token_id": stop_ids(module.config, out),
+                  "pad_token_id": module.config.pad_token_id}
+    (out / "generation_config.json").write_text(json.dumps(generation, indent=2))
     return out
+
+
+def stop_ids(config: ModelConfig, directory: Path) -> int | list[int]:
+    """<eos>, and <end_of_turn> where the directory's tokenizer has it: a chat model ends its reply with
+    <end_of_turn>, and transformers (vLLM and the rest read the same file) stop only at these ids."""
+    tokenizer = directory / "tokenizer.model"
+    if not tokenizer.exists():
+        return config.eos_token_id
+    sp = spm.SentencePieceProcessor(model_file=str(tokenizer))
+    end_of_turn = sp.piece_to_id(END)
+    if sp.id_to_piece(end_of_turn) != END or end_of_turn == config.eos_token_id:
+        return config.eos_token_id
+    return [config.eos_token_id, end_of_turn]
 
 
 def copy_tokenizer_files(tokenizer_dir: str | Path, out: str | Path) -> None:
