@@ -16,9 +16,11 @@ from transformers import Gemma3ForCausalLM as HFGemma3
 from evaluation.sft_eval import evaluate_checkpoint
 from model.__main__ import main as model_main
 from model.chat import generate_reply
+from model.chat_format import render_chat
 from model.config import preset
 from model.hf import from_hf, to_hf
 from model.loss import IGNORE_INDEX
+from model.scoring import byte_lengths
 from pipeline.typed_config import load_config
 from tests.conftest import CORPUS, REPO, corpus_path
 from tests.model_helpers import random_model
@@ -183,3 +185,15 @@ def test_a_fine_tuned_model_answers_in_turns_that_end_at_end_of_turn(pretrained,
                                          max_new_tokens=16, block_size=128) for c in (pretrained, checkpoint))
     assert after["format_adherence"] == after["script_agreement"] == 1.0 and before["format_adherence"] == 0.0
     assert after["sft_val_loss"] < before["sft_val_loss"]
+
+
+def test_sft_validation_bits_per_byte_count_the_bytes_of_the_replies_only(pretrained):
+    sp = spm.SentencePieceProcessor(model_file=str(pretrained / "tokenizer.model"))
+    replies = ["नई दिल्ली भारत की राजधानी है।", "kal movie dekhne chalein"]
+    messages = [{"role": "user", "content": "भारत की राजधानी?"}, {"role": "assistant", "content": replies[0]},
+                {"role": "user", "content": "aur?"}, {"role": "assistant", "content": replies[1]}]
+    ids, trains = render_chat(sp, messages)
+    scored = torch.tensor([i for i, t in zip(ids, trains, strict=True) if t])
+    assert sp.piece_to_id("<end_of_turn>") in scored.tolist()  # scored, as the reply's end, but no text
+    lengths = byte_lengths(sp, preset("tiny").with_vocab(sp.get_piece_size()).vocab_size)
+    assert float(lengths[scored].sum()) == sum(len(reply.encode()) for reply in replies)
