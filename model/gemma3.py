@@ -23,9 +23,10 @@ class RotaryEmbedding(nn.Module):
     """cos/sin for rotate-half RoPE at given positions, computed in fp32 exactly as Hugging Face does
     (no table: a few elementwise ops per forward, and no limit on positions)."""
 
-    def __init__(self, head_dim: int, base: float):
+    def __init__(self, head_dim: int, base: float, factor: float = 1.0):
         super().__init__()
         inv_freq = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
+        inv_freq = inv_freq / factor  # linear scaling, as transformers' "linear" rope_type
         self.register_buffer("inv_freq", inv_freq, persistent=False)
 
     def forward(self, positions: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
@@ -113,8 +114,8 @@ class Gemma3Model(nn.Module):
         self.norm = RMSNorm(config.hidden_size, config.rms_norm_eps)
         self.register_buffer("embed_scale", torch.tensor(config.hidden_size**0.5), persistent=False)
         self.rope = nn.ModuleDict({
-            "sliding": RotaryEmbedding(config.head_dim, config.rope_local_base),
-            "full": RotaryEmbedding(config.head_dim, config.rope_global_base),
+            "sliding": RotaryEmbedding(config.head_dim, config.rope_local_base, config.rope_local_factor),
+            "full": RotaryEmbedding(config.head_dim, config.rope_global_base, config.rope_global_factor),
         })
         self.layer_types = config.layer_types
 

@@ -1,6 +1,7 @@
 """Our Gemma 3 against transformers' Gemma3ForCausalLM: same logits (fp32, ≤ 1e-4), both directions."""
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -52,6 +53,43 @@ def test_from_hf_reads_a_transformers_checkpoint_with_the_same_logits(tmp_path, 
     with torch.no_grad():
         difference = (from_hf(tmp_path)(ids) - reference(ids).logits).abs().max().item()
     assert difference <= TOLERANCE
+
+
+def scaled_reference(tmp_path, rope_scaling):
+    config = preset("tiny")
+    reference = HFGemma3(_hf_config(config, rope_scaling=rope_scaling)).eval()
+    with torch.no_grad():
+        for param_name, param in reference.named_parameters():
+            param.normal_(0.0, 0.5 if param_name.endswith("norm.weight") else 0.05)
+    reference.save_pretrained(tmp_path)
+    return reference
+
+
+@pytest.mark.parametrize("written_as", ["rope_parameters", "rope_scaling"])
+def test_from_hf_applies_linear_rope_scaling_as_transformers_does(tmp_path, written_as):
+    reference = scaled_reference(tmp_path, {"rope_type": "linear", "factor": 8.0})
+    config_file = tmp_path / "config.json"
+    if written_as == "rope_scaling":  # as configs written before transformers 5 (Gemma 3 4B and up) have it
+        data = json.loads(config_file.read_text())
+        data.pop("rope_parameters")
+        config_file.write_text(json.dumps(data | {"rope_scaling": {"rope_type": "linear", "factor": 8.0}}))
+    ids = torch.randint(0, preset("tiny").vocab_size, (1, 40))
+    ours = from_hf(tmp_path)
+    assert ours.config.rope_global_factor == 8.0 and ours.config.rope_local_factor == 1.0
+    with torch.no_grad():
+        expected = reference(ids).logits
+        assert (ours(ids) - expected).abs().max().item() <= TOLERANCE
+        unscaled = HFGemma3(_hf_config(preset("tiny"))).eval()
+        unscaled.load_state_dict(reference.state_dict())
+        assert (unscaled(ids).logits - expected).abs().max().item() > 100 * TOLERANCE  # the scaling matters here
+    to_hf(ours, tmp_path / "again")
+    assert from_hf(tmp_path / "again").config == ours.config
+
+
+def test_rope_scaling_other_than_linear_is_refused_naming_the_field(tmp_path):
+    scaled_reference(tmp_path, {"rope_type": "yarn", "factor": 8.0, "original_max_position_embeddings": 1024})
+    with pytest.raises(ModelInputError, match="rope_parameters.full_attention has rope_type 'yarn'"):
+        from_hf(tmp_path)
 
 
 def test_from_hf_reads_gemma3s_own_262144_piece_vocabulary(tmp_path):
@@ -182,9 +220,13 @@ def test_the_270m_preset_has_the_seeds_shape():
     assert counts["non_embedding"] == 100_326_016
 
 
-def _hf_config(config):
+def _hf_config(config, rope_scaling=None):
     from transformers import Gemma3TextConfig
 
     from model.hf import hf_config
 
-    return Gemma3TextConfig(**{k: v for k, v in hf_config(config).items() if k not in ("architectures", "torch_dtype")})
+    settings = {k: v for k, v in hf_config(config).items() if k not in ("architectures", "torch_dtype")}
+    if rope_scaling:  # transformers' own way in: it puts the scaling on the full-attention layers
+        del settings["rope_parameters"]
+        settings["rope_scaling"] = rope_scaling
+    return Gemma3TextConfig(**settings)
