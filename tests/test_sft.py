@@ -22,9 +22,10 @@ from model.hf import from_hf, to_hf
 from model.loss import IGNORE_INDEX
 from model.scoring import byte_lengths
 from pipeline.typed_config import load_config
-from tests.conftest import CORPUS, REPO, corpus_path
+from tests.conftest import CORPUS, REPO, corpus_path, write_jsonl
 from tests.model_helpers import random_model
 from tests.trainer_helpers import build_shards, kill_after_step, read_log, step_losses
+from trainer.__main__ import main as trainer_main
 from trainer.config import TrainConfig
 from trainer.loop import Trainer
 from trainer.sft.batches import ConversationBatches
@@ -197,3 +198,18 @@ def test_sft_validation_bits_per_byte_count_the_bytes_of_the_replies_only(pretra
     assert sp.piece_to_id("<end_of_turn>") in scored.tolist()  # scored, as the reply's end, but no text
     lengths = byte_lengths(sp, preset("tiny").with_vocab(sp.get_piece_size()).vocab_size)
     assert float(lengths[scored].sum()) == sum(len(reply.encode()) for reply in replies)
+
+
+def test_integer_ids_are_ids_and_an_unusable_id_is_a_bad_record_with_its_line(tmp_path, capsys):
+    pairs = [{"id": i, "english": f"I have {i} books", "hinglish": f"Mere paas {i} kitaabein hain"} for i in range(40)]
+    pairs[5]["id"] = ["not", "an", "id"]
+    write_jsonl(tmp_path / "corpus" / "pairs.jsonl", pairs)
+    source = {"name": "pairs", "kind": "translation_pairs", "path": "pairs.jsonl"}
+    args = ["sft-data", str(REPO / "configs" / "sft_sample.yaml"), f"--corpus={tmp_path / 'corpus'}",
+            f"--out={tmp_path / 'out'}", f"--sources={json.dumps([source])}", "--val_fraction=0.3"]
+    assert trainer_main(args) == 0
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())["sources"]["pairs"]
+    assert stats["train"] + stats["val"] == 2 * 39  # both directions of every usable pair
+    assert [(b["line"], b["reason"]) for b in stats["bad_examples"]] == [(6, "bad_id")]
+    ids = {json.loads(line)["id"] for line in (tmp_path / "out" / "train.jsonl").open()}
+    assert "pairs/7:en-hinglish" in ids or "pairs/7:en-hinglish" in (tmp_path / "out" / "val.jsonl").read_text()
