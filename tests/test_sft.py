@@ -28,7 +28,7 @@ from tests.trainer_helpers import build_shards, kill_after_step, read_log, step_
 from trainer.__main__ import main as trainer_main
 from trainer.config import TrainConfig
 from trainer.loop import Trainer
-from trainer.sft.batches import ConversationBatches
+from trainer.sft.batches import ConversationBatches, conversation_rows
 from trainer.sft.data import SFTDataConfig, build_sft_data
 
 SAMPLE = REPO / "configs" / "sft_sample.yaml"
@@ -213,3 +213,32 @@ def test_integer_ids_are_ids_and_an_unusable_id_is_a_bad_record_with_its_line(tm
     assert [(b["line"], b["reason"]) for b in stats["bad_examples"]] == [(6, "bad_id")]
     ids = {json.loads(line)["id"] for line in (tmp_path / "out" / "train.jsonl").open()}
     assert "pairs/7:en-hinglish" in ids or "pairs/7:en-hinglish" in (tmp_path / "out" / "val.jsonl").read_text()
+
+
+def exchange(i: int, length: int) -> list[dict]:
+    return [{"role": "user", "content": f"sawaal {i} " + "क" * length}, {"role": "assistant", "content": f"jawaab {i}"}]
+
+
+def test_an_over_long_conversation_keeps_its_first_exchanges_that_fit_and_the_card_counts_what_was_dropped(tmp_path):
+    long = {"id": "long", "messages": exchange(1, 100) + exchange(2, 100) + exchange(3, 100)}
+    too_long = {"id": "huge", "messages": exchange(1, 1000)}
+    fits = [{"id": f"c{i}", "messages": exchange(i, 10)} for i in range(30)]
+    write_jsonl(tmp_path / "corpus" / "c.jsonl", [long, too_long, *fits])
+    source = {"name": "c", "kind": "conversations", "path": "c.jsonl"}
+    stats = sample_data(tmp_path / "out", corpus=tmp_path / "corpus", sources=json.dumps([source]), max_chars=300,
+                        val_fraction=0.2)["sources"]["c"]
+    rows = [json.loads(line) for split in ("train", "val") for line in (tmp_path / "out" / f"{split}.jsonl").open()]
+    kept = next(r for r in rows if r["id"] == "c/long")
+    assert kept["messages"] == long["messages"][:4]  # whole exchanges from the start
+    assert (stats["truncated"], stats["turns_dropped"], stats["too_long"]) == (1, 2, 1)
+    assert "| 1 (2 turns) |" in (tmp_path / "out" / "card.md").read_text()
+
+
+def test_rows_keep_the_first_exchanges_that_fit_the_block_and_count_the_rest(pretrained, tmp_path):
+    sp = spm.SentencePieceProcessor(model_file=str(pretrained / "tokenizer.model"))
+    messages = exchange(1, 5) + exchange(2, 5) + exchange(3, 5)
+    write_jsonl(tmp_path / "val.jsonl", [{"messages": messages}, {"messages": exchange(1, 500)}])
+    two = len(render_chat(sp, messages[:4])[0])
+    rows, dropped = conversation_rows(sp, tmp_path / "val.jsonl", max_ids=two + 3)
+    assert [ids for ids, _ in rows] == [render_chat(sp, messages[:4])[0]]
+    assert dropped == {"too_long": 1, "truncated": 1, "turns_dropped": 2}
