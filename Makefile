@@ -80,7 +80,12 @@ test: lint
 lint: $(PY)
 	$(VENV)/bin/ruff check .
 
-# The whole chain that exists, offline, on the bundled sample (or INPUT=...), then where everything is.
+# The whole chain that exists, offline, on the bundled sample (or INPUT=...), then where everything is. Its figures
+# are meant to be the same on every x86 machine with AVX2 (docs quote them): torch's AVX2 kernels, MKL's AVX2 code
+# path and one thread, so that no sum's order depends on the CPU or its core count. Run twice, it starts again.
+demo: export ATEN_CPU_CAPABILITY = avx2
+demo: export MKL_CBWR = AVX2
+demo: export OMP_NUM_THREADS = 1
 demo: $(PY)
 	$(PY) -m pipeline run configs/sample.yaml --workdir $(WORKDIR) $(INPUT_FLAGS) $(RUN_FLAGS)
 	$(MAKE) --no-print-directory tokenizer shards CONFIG=configs/sample.yaml TOKENIZER_CONFIG=configs/tokenizer_sample.yaml \
@@ -161,8 +166,9 @@ report: $(PY)
 	$(PY) -m evaluation report $(RUN) --tasks $(EVAL_TASKS)
 
 # The web app: chat with CHECKPOINT (a checkpoint, or a training run's folder: its newest), browse WORKDIR's pipeline
-# runs, watch training runs; an OpenAI-compatible API. 127.0.0.1 only.
-CHECKPOINT ?= $(WORKDIR)/sample_run
+# runs, watch training runs; an OpenAI-compatible API. 127.0.0.1 only. By default make demo's chat model (its SFT
+# run): the pretrained sample_run continues text and never ends a turn.
+CHECKPOINT ?= $(WORKDIR)/sample_sft
 PORT ?= 8000
 serve: $(PY)
 	$(PY) -m webapp --checkpoint $(CHECKPOINT) --workdir $(WORKDIR) --port $(PORT)
