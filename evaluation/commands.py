@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import torch
 
@@ -13,12 +14,20 @@ from evaluation.heldout import read_items, shard_documents, write_eval_tasks
 from model.errors import ModelInputError
 from model.hf import from_hf, tokenizer_of
 from pipeline.documents import document_texts, text_set_name
+from trainer.checkpoint import Checkpoints
 
 
 def _device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def default_context(checkpoint: str, max_positions: int) -> int:
+    """The block size the checkpoint was trained with, as the trainer's and the report's figures use: one
+    checkpoint, one figure. An export without the trainer's state: the model's position range, as lm-eval uses."""
+    config = Checkpoints.training_config(Path(checkpoint))
+    return config["block_size"] if config else max_positions
 
 
 def cmd_eval(args) -> None:
@@ -29,7 +38,7 @@ def cmd_eval(args) -> None:
     device = _device(args.device)
     sp = tokenizer_of(args.checkpoint, args.tokenizer)
     module = from_hf(args.checkpoint).to(device)
-    context = args.context or module.config.max_position_embeddings
+    context = args.context or default_context(args.checkpoint, module.config.max_position_embeddings)
     figures = evaluate(module, sp, texts, choices, context, args.stride, args.batch_size, device)
     if args.json:
         print(json.dumps({"checkpoint": str(args.checkpoint), **figures}, indent=2, ensure_ascii=False))
@@ -68,8 +77,8 @@ def add_commands(commands) -> dict:
     ev.add_argument("--text", nargs="+", default=[], help=".txt (a document a line) or JSONL files or folders")
     ev.add_argument("--choices", nargs="+", default=[], help="multiple-choice items (python -m evaluation make-tasks)")
     ev.add_argument("--tokenizer", help="SentencePiece model (default: CHECKPOINT/tokenizer.model)")
-    ev.add_argument("--context", type=int, help="tokens a window sees (default: the model's max positions, as "
-                    "lm-eval uses; pass the training block_size for a short-context model)")
+    ev.add_argument("--context", type=int, help="tokens a window sees (default: the block size the checkpoint "
+                    "was trained with, as the trainer and the report use; the model's max positions for an export)")
     ev.add_argument("--stride", type=int, help="tokens a window moves and scores (default: context / 2)")
     ev.add_argument("--batch-size", type=int, default=8)
     ev.add_argument("--device", default="auto")

@@ -61,7 +61,9 @@ def _stage_rows(stages: list[dict], cards: Path, out_dir: Path) -> list[list]:
     rows = []
     for s in stages:
         card = stage_card(s, cards)
-        name = ("link", s["stage"], os.path.relpath(card, out_dir)) if card else s["stage"]
+        # the card's path from the report's folder, and where the web app serves it (webapp/pages.py)
+        web = f"/cards/{s['run']}/{card.name}" if card else ""
+        name = ("link", s["stage"], os.path.relpath(card, out_dir), web) if card else s["stage"]
         rows.append([name, s.get("documents_in"), s.get("documents_out"), s.get("documents_set_aside", 0),
                      s.get("documents_added", 0), s.get("characters_in"), s.get("characters_out")])
     return rows
@@ -164,8 +166,7 @@ def render_html(title: str, blocks: list[tuple]) -> str:
             parts.append(f'<figure><img alt="{esc(rest[0])}" src="data:image/png;base64,{data}"></figure>')
         elif kind == "table":
             head = "".join(f"<th>{esc(h)}</th>" for h in rest[0])
-            cells = [[f'<a href="{esc(v[2])}">{esc(v[1])}</a>' if isinstance(v, tuple) else esc(_cell(v)) for v in row]
-                     for row in rest[1]]
+            cells = [[_link(*v[1:]) if isinstance(v, tuple) else esc(_cell(v)) for v in row] for row in rest[1]]
             body = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in cells)
             parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     style = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:"
@@ -174,6 +175,14 @@ def render_html(title: str, blocks: list[tuple]) -> str:
     return (f'<!DOCTYPE html>\n<html lang="hi"><head><meta charset="utf-8"><title>{esc(title)}</title>'
             f'<link rel="icon" href="data:,"><style>{style}</style></head><body><h1>{esc(title)}</h1>'
             + "\n".join(parts) + "</body></html>\n")
+
+
+def _link(text: str, href: str, web_href: str = "") -> str:
+    """An anchor to `href` relative to the report's file; `data-web-href` is where the web app serves the same
+    file, and it rewrites the link to that when it serves the report (a relative file path is a 404 there)."""
+    esc = html.escape
+    web = f' data-web-href="{esc(web_href)}"' if web_href else ""
+    return f'<a href="{esc(href)}"{web}>{esc(text)}</a>'
 
 
 def _inline_code(text: str) -> str:

@@ -7,10 +7,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from pipeline.errors import UserError
-from trainer.checkpoint import STATE, Checkpoints
+from trainer.checkpoint import Checkpoints
 from trainer.logger import is_event, is_step, read_log
 
 
@@ -42,8 +40,7 @@ def read_run(out_dir: str | Path) -> TrainingRun:
     out = Path(out_dir)
     records = read_log(out)
     checkpoints = _checkpoints(out)
-    # mmap: the config without reading the optimiser's state into memory
-    config = torch.load(checkpoints["latest"] / STATE, map_location="cpu", weights_only=False, mmap=True)["config"]
+    config = Checkpoints.training_config(checkpoints["latest"])
     meta_file = Path(config["data_dir"]) / "meta.json"
     return TrainingRun(out, config, steps=[r for r in records if is_step(r) and "loss" in r],
                        evals=[r for r in records if is_event(r, "eval")], checkpoints=checkpoints,

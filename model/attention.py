@@ -5,19 +5,28 @@ Window semantics are Hugging Face's: key k is visible from query q when q - W < 
 - "sdpa":      torch's scaled_dot_product_attention. `is_causal` when every key of the window fits (T <= W or
                no window); otherwise a boolean mask, built once per (T, W, device) and cached.
 - "flex":      FlexAttention with a block mask cached per (T, W, device), compiled; for CUDA, where it skips
-               the masked blocks instead of computing and discarding them.
+               the masked blocks instead of computing and discarding them. Verified, not assumed: its compiled
+               kernels are generated per machine, and on CPUs without AVX-512 (torch 2.13, or any CPU under
+               ATEN_CPU_CAPABILITY=avx2) they return NaN or outputs 0.4-2.8 off, even for contiguous inputs.
+               Eager, its first output per (device, dtype, shape) is compared with SDPA in fp32 on the same
+               inputs; a model checks it on a probe before it is compiled (`flex_agrees`). Where it disagrees,
+               "flex" is refused with ModelInputError and "auto" falls back to sdpa.
 - "reference": plain matmul + softmax, the definition the others are tested against.
-- "auto":      flex on CUDA, sdpa elsewhere.
+- "auto":      flex on CUDA where it agrees with sdpa, sdpa elsewhere.
 
 Shapes: q (B, H, T, D), k and v (B, Hkv, S, D) with H a multiple of Hkv (grouped-query attention).
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from functools import cache, lru_cache
 
 import torch
 import torch.nn.functional as F
+
+from model.errors import ModelInputError
 
 BACKENDS = ("auto", "sdpa", "flex", "reference")
 
@@ -76,21 +85,91 @@ def _flex_attention(q, k, v, scale: float, window: int | None) -> torch.Tensor:
     from torch.nn.attention.flex_attention import flex_attention
 
     block_mask = _once_per_shape(_flex_block_mask, q.shape[-2], window, q.device)
+    if q.device.type == "cpu":  # CPU FlexAttention (torch 2.13) reads a strided query wrongly: 0.34 off
+        q = q.contiguous()
     # inside a compiled module FlexAttention is traced into the module's graph; eager, it runs compiled
     attend = flex_attention if torch.compiler.is_compiling() else _compiled_flex_attention()
     return attend(q, k, v, block_mask=block_mask, scale=scale, enable_gqa=True)
 
 
+# largest difference from fp32 SDPA that still counts as agreement, in units of max |v| (outputs are convex
+# combinations of v's rows); wrong kernels were 0.34-2.8 off, or NaN
+FLEX_TOLERANCE = {torch.float64: 1e-6, torch.float32: 1e-3}
+FLEX_TOLERANCE_HALF = 5e-2
+_flex_differences: dict[tuple, float] = {}  # (device, dtype, H, T, D, Hkv, window) -> difference found
+
+
+@torch.no_grad()
+def _flex_difference(q, k, v, scale: float, window: int, out: torch.Tensor) -> float:
+    """How far FlexAttention's `out` is from fp32 SDPA, relative to max |v|; inf for NaN (seen in one sequence
+    of a batch only, so the whole batch is compared)."""
+    mask = sliding_causal_mask(q.shape[-2], window, q.device)
+    expected = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask, scale=scale,
+                                              enable_gqa=True)
+    difference = (out.float() - expected).abs().max().item() / max(v.abs().max().item(), 1e-6)
+    return math.inf if math.isnan(difference) else difference
+
+
+def _flex_key(q, k, window: int) -> tuple:
+    return (q.device, q.dtype, *q.shape[1:], k.shape[1], window)
+
+
+def _flex_verdict(q, k, v, scale: float, window: int, out: torch.Tensor) -> bool:
+    key = _flex_key(q, k, window)
+    if key not in _flex_differences:
+        _flex_differences[key] = _flex_difference(q, k, v, scale, window, out)
+    return _flex_differences[key] <= FLEX_TOLERANCE.get(q.dtype, FLEX_TOLERANCE_HALF)
+
+
+def flex_refusal(device: torch.device, dtype: torch.dtype) -> ModelInputError:
+    difference = max(d for key, d in _flex_differences.items() if key[:2] == (device, dtype))
+    kernels = f", {torch.backends.cpu.get_cpu_capability()} kernels" if device.type == "cpu" else ""
+    return ModelInputError(
+        f"attention backend 'flex' gives wrong results on this machine ({device.type}{kernels}, {dtype}): "
+        f"{difference:.3g} (relative to max |v|) away from scaled_dot_product_attention; use attention: sdpa "
+        f"(or auto, which falls back to it)")
+
+
+def flex_agrees(device: torch.device, dtype: torch.dtype, heads: int, kv_heads: int, length: int, head_dim: int,
+                window: int, scale: float) -> bool:
+    """FlexAttention against SDPA on a random probe of this shape: for a model about to be compiled, whose
+    attention outputs cannot be checked from inside the graph."""
+    generator = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(1, h, length, head_dim, generator=generator).to(device, dtype)
+               for h in (heads, kv_heads, kv_heads))
+    return _flex_verdict(q, k, v, scale, window, _flex_attention(q, k, v, scale, window))
+
+
+@cache
+def _warn_flex_fallback(device: torch.device, dtype: torch.dtype) -> None:
+    warnings.warn(f"{flex_refusal(device, dtype)}: attention 'auto' uses sdpa here", stacklevel=3)
+
+
+def _verified_flex(q, k, v, scale: float, window: int, required: bool) -> torch.Tensor | None:
+    """FlexAttention's output, or None where it disagrees with SDPA on this machine and `auto` chose it;
+    ModelInputError where the user asked for it. Compiled, the check happened before (Gemma3ForCausalLM.compile)."""
+    out = _flex_attention(q, k, v, scale, window)
+    if torch.compiler.is_compiling() or _flex_verdict(q, k, v, scale, window, out):
+        return out
+    if required:
+        raise flex_refusal(q.device, q.dtype)
+    _warn_flex_fallback(q.device, q.dtype)
+    return None
+
+
 def causal_attention(q, k, v, scale: float, window: int | None, backend: str = "auto") -> torch.Tensor:
     """Self-attention of a whole sequence (training and prefill without padding)."""
     t = q.shape[-2]
+    chosen = backend
     if backend == "auto":
-        backend = "flex" if q.is_cuda else "sdpa"
+        chosen = "flex" if q.is_cuda else "sdpa"
     fits_window = window is None or t <= window
-    if backend == "reference":
+    if chosen == "reference":
         return reference_attention(q, k, v, scale, sliding_causal_mask(t, window, q.device))
-    if backend == "flex" and not fits_window:
-        return _flex_attention(q, k, v, scale, window)
+    if chosen == "flex" and not fits_window:
+        out = _verified_flex(q, k, v, scale, window, required=backend == "flex")
+        if out is not None:
+            return out
     if fits_window:
         return F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale, enable_gqa=True)
     mask = _once_per_shape(_cached_mask, t, window, q.device)

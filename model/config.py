@@ -26,6 +26,9 @@ class ModelConfig:
     full_attention_every: int = 6  # layers 5, 11, 17 (0-based) attend to everything
     rope_local_base: float = 10_000.0
     rope_global_base: float = 1_000_000.0
+    # linear RoPE scaling ("rope_type": "linear" in Hugging Face's config): positions divided by the factor
+    rope_local_factor: float = 1.0
+    rope_global_factor: float = 1.0
     rms_norm_eps: float = 1e-6
     max_position_embeddings: int = 32_768
     pad_token_id: int = 0

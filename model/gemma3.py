@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from model.attention import BACKENDS, causal_attention
+from model.attention import BACKENDS, causal_attention, flex_agrees, flex_refusal
 from model.config import ModelConfig
 from model.errors import ModelInputError
 from model.loss import fused_linear_cross_entropy
@@ -23,9 +23,10 @@ class RotaryEmbedding(nn.Module):
     """cos/sin for rotate-half RoPE at given positions, computed in fp32 exactly as Hugging Face does
     (no table: a few elementwise ops per forward, and no limit on positions)."""
 
-    def __init__(self, head_dim: int, base: float):
+    def __init__(self, head_dim: int, base: float, factor: float = 1.0):
         super().__init__()
         inv_freq = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
+        inv_freq = inv_freq / factor  # linear scaling, as transformers' "linear" rope_type
         self.register_buffer("inv_freq", inv_freq, persistent=False)
 
     def forward(self, positions: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
@@ -113,8 +114,8 @@ class Gemma3Model(nn.Module):
         self.norm = RMSNorm(config.hidden_size, config.rms_norm_eps)
         self.register_buffer("embed_scale", torch.tensor(config.hidden_size**0.5), persistent=False)
         self.rope = nn.ModuleDict({
-            "sliding": RotaryEmbedding(config.head_dim, config.rope_local_base),
-            "full": RotaryEmbedding(config.head_dim, config.rope_global_base),
+            "sliding": RotaryEmbedding(config.head_dim, config.rope_local_base, config.rope_local_factor),
+            "full": RotaryEmbedding(config.head_dim, config.rope_global_base, config.rope_global_factor),
         })
         self.layer_types = config.layer_types
 
@@ -130,8 +131,37 @@ class Gemma3ForCausalLM(nn.Module):
     def set_attention_backend(self, backend: str) -> None:
         if backend not in BACKENDS:
             raise ModelInputError(f"attention backend {backend!r} is not one of {BACKENDS}")
+        self.attention = backend
         for layer in self.model.layers:
             layer.self_attn.backend = backend
+
+    def check_attention(self, length: int, dtype: torch.dtype | None = None) -> str:
+        """The backend this model will use for sequences of `length` in `dtype` (default: its weights') on its
+        device, after checking FlexAttention there against SDPA: "flex" where it disagrees is refused
+        (ModelInputError), "auto" becomes sdpa. For a model about to be compiled, whose attention outputs are
+        not checked from inside the graph (model/attention.py)."""
+        weight = self.lm_head_weight
+        dtype = dtype or weight.dtype
+        c = self.config
+        uses_flex = self.attention == "flex" or (self.attention == "auto" and weight.is_cuda)
+        if not uses_flex or length <= c.sliding_window:  # flex only runs for windows shorter than the sequence
+            return self.attention
+        if flex_agrees(weight.device, dtype, c.num_heads, c.num_kv_heads, length, c.head_dim, c.sliding_window,
+                       c.query_pre_attn_scalar**-0.5):
+            return "flex"
+        if self.attention == "flex":
+            raise flex_refusal(weight.device, dtype)
+        for layer in self.model.layers:
+            layer.self_attn.backend = "sdpa"
+        return "sdpa"
+
+    def compile(self, *args, **kwargs) -> None:
+        """Compiled after its attention backend is checked at a length past the window, in the autocast dtype
+        if one is active, else the weights'."""
+        device = self.lm_head_weight.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+        self.check_attention(2 * self.config.sliding_window, dtype)
+        super().compile(*args, **kwargs)
 
     @torch.no_grad()
     def reset_parameters(self, std: float = 0.02) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import sentencepiece as spm
 from safetensors.torch import load_file, save_file
 
-from model.chat_format import CHAT_TEMPLATE
+from model.chat_format import CHAT_TEMPLATE, END
 from model.config import ModelConfig
 from model.errors import ModelInputError
 from model.gemma3 import Gemma3ForCausalLM
@@ -43,8 +43,8 @@ def hf_config(config: ModelConfig) -> dict:
         "rope_theta": config.rope_global_base,
         "rope_local_base_freq": config.rope_local_base,
         "rope_parameters": {
-            "full_attention": {"rope_type": "default", "rope_theta": config.rope_global_base},
-            "sliding_attention": {"rope_type": "default", "rope_theta": config.rope_local_base},
+            "full_attention": _rope_parameters(config.rope_global_base, config.rope_global_factor),
+            "sliding_attention": _rope_parameters(config.rope_local_base, config.rope_local_factor),
         },
         "rms_norm_eps": config.rms_norm_eps,
         "max_position_embeddings": config.max_position_embeddings,
@@ -60,6 +60,34 @@ def hf_config(config: ModelConfig) -> dict:
     }
 
 
+def _rope_parameters(base: float, factor: float) -> dict:
+    if factor == 1.0:
+        return {"rope_type": "default", "rope_theta": base}
+    return {"rope_type": "linear", "factor": factor, "rope_theta": base}
+
+
+def rope_settings(data: dict, source: str) -> dict:
+    """Base and linear scaling factor of each layer kind, from `rope_parameters` (per layer type, transformers 5)
+    or the older `rope_theta` / `rope_local_base_freq` / `rope_scaling` (which scales the full-attention layers
+    only, as transformers reads it for Gemma 3). Any other scaling (yarn, dynamic, llama3...) is refused: loaded
+    without it the model would run silently wrong past its original context."""
+    parameters = data.get("rope_parameters") or {}
+    legacy = {"full_attention": {"rope_theta": data.get("rope_theta", 1_000_000.0), **(data.get("rope_scaling") or {})},
+              "sliding_attention": {"rope_theta": data.get("rope_local_base_freq", 10_000.0)}}
+    settings = {}
+    for kind, short in (("full_attention", "global"), ("sliding_attention", "local")):
+        in_parameters = kind in parameters
+        rope = parameters[kind] if in_parameters else legacy[kind]
+        field = f"rope_parameters.{kind}" if in_parameters else "rope_scaling"
+        scaling = rope.get("rope_type", rope.get("type", "default"))
+        if scaling not in ("default", "linear"):
+            raise ModelInputError(f"{source}: {field} has rope_type {scaling!r}: only linear RoPE scaling (or none) "
+                                  f"is supported, and without it the model would run silently wrong")
+        settings[f"rope_{short}_base"] = rope.get("rope_theta", legacy[kind]["rope_theta"])
+        settings[f"rope_{short}_factor"] = float(rope["factor"]) if scaling == "linear" else 1.0
+    return settings
+
+
 def config_from_hf(data: dict, source: str) -> ModelConfig:
     if data.get("model_type") not in ("gemma3_text", "gemma3"):
         raise ModelInputError(f"{source}: model_type {data.get('model_type')!r} is not a Gemma 3 text model")
@@ -69,7 +97,6 @@ def config_from_hf(data: dict, source: str) -> ModelConfig:
         if data.get(capped) is not None:
             raise ModelInputError(
                 f"{source}: {capped}={data[capped]} is not supported (this model has no soft-capping)")
-    rope = data.get("rope_parameters") or {}
     layer_types = tuple(t.removesuffix("_attention") for t in data["layer_types"]) if data.get("layer_types") else ()
     return ModelConfig(
         vocab_size=data["vocab_size"],
@@ -81,8 +108,7 @@ def config_from_hf(data: dict, source: str) -> ModelConfig:
         head_dim=data["head_dim"],
         query_pre_attn_scalar=data.get("query_pre_attn_scalar", data["head_dim"]),
         sliding_window=data["sliding_window"],
-        rope_local_base=rope.get("sliding_attention", {}).get("rope_theta", data.get("rope_local_base_freq", 10_000.0)),
-        rope_global_base=rope.get("full_attention", {}).get("rope_theta", data.get("rope_theta", 1_000_000.0)),
+        **rope_settings(data, source),
         rms_norm_eps=data.get("rms_norm_eps", 1e-6),
         max_position_embeddings=data.get("max_position_embeddings", 32_768),
         pad_token_id=data.get("pad_token_id", 0),
@@ -112,12 +138,25 @@ def to_hf(module: Gemma3ForCausalLM, directory: str | Path, tokenizer_dir: str |
     out.mkdir(parents=True, exist_ok=True)
     write_safetensors(module, out / "model.safetensors", state_dict)
     (out / "config.json").write_text(json.dumps(hf_config(module.config), indent=2))
-    generation = {"bos_token_id": module.config.bos_token_id, "eos_token_id": module.config.eos_token_id,
-                  "pad_token_id": module.config.pad_token_id}
-    (out / "generation_config.json").write_text(json.dumps(generation, indent=2))
     if tokenizer_dir:
         copy_tokenizer_files(tokenizer_dir, out)
+    generation = {"bos_token_id": module.config.bos_token_id, "eos_token_id": stop_ids(module.config, out),
+                  "pad_token_id": module.config.pad_token_id}
+    (out / "generation_config.json").write_text(json.dumps(generation, indent=2))
     return out
+
+
+def stop_ids(config: ModelConfig, directory: Path) -> int | list[int]:
+    """<eos>, and <end_of_turn> where the directory's tokenizer has it: a chat model ends its reply with
+    <end_of_turn>, and transformers (vLLM and the rest read the same file) stop only at these ids."""
+    tokenizer = directory / "tokenizer.model"
+    if not tokenizer.exists():
+        return config.eos_token_id
+    sp = spm.SentencePieceProcessor(model_file=str(tokenizer))
+    end_of_turn = sp.piece_to_id(END)
+    if sp.id_to_piece(end_of_turn) != END or end_of_turn == config.eos_token_id:
+        return config.eos_token_id
+    return [config.eos_token_id, end_of_turn]
 
 
 def copy_tokenizer_files(tokenizer_dir: str | Path, out: str | Path) -> None:

@@ -114,10 +114,12 @@ def _coerce(hint: Any, value: Any, origin: str, key: str) -> Any:
             raise ConfigError(f"{origin}: {key} must be a list, got {value!r}")
         (item,) = get_args(hint)[:1] or (Any,)
         return [_coerce(item, v, origin, f"{key}[{i}]") for i, v in enumerate(value)]
-    if kind is dict:
+    if kind is dict or hint is dict:  # bare `dict` too: a wrong value would fail later, inside a worker
         if not isinstance(value, dict):
             raise ConfigError(f"{origin}: {key} must be a mapping, got {value!r}")
-        return dict(value)
+        key_hint, value_hint = get_args(hint) or (Any, Any)
+        return {_coerce(key_hint, k, origin, f"{key} key {k!r}"): _coerce(value_hint, v, origin, f"{key}[{k}]")
+                for k, v in value.items()}
     if hint is Any:
         return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):

@@ -118,3 +118,10 @@ def test_the_trainer_reports_the_held_out_figure_that_evaluate_gives(repeated_te
                         str(repeated_text_run.parent / "trained.txt"))
     assert last["heldout_bpb/trained"] == pytest.approx(figures["texts"]["trained"]["bits_per_byte"], rel=1e-4)
 
+
+def test_evaluate_defaults_to_the_context_the_checkpoint_was_trained_with(repeated_text_run, checkpoint, capsys):
+    last = [r for r in read_log(repeated_text_run) if r.get("event") == "eval"][-1]
+    trained = repeated_text_run.parent / "trained.txt"
+    figures = eval_json(capsys, "--checkpoint", str(checkpoint), "--text", str(trained))
+    assert figures["context"] == 64 < from_hf(checkpoint).config.max_position_embeddings  # train_tiny's block_size
+    assert last["heldout_bpb/trained"] == pytest.approx(figures["texts"]["trained"]["bits_per_byte"], rel=1e-4)

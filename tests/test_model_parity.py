@@ -1,6 +1,11 @@
 """Our Gemma 3 against transformers' Gemma3ForCausalLM: same logits (fp32, ≤ 1e-4), both directions."""
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,6 +14,7 @@ from transformers import Gemma3ForCausalLM as HFGemma3
 import model.gemma3
 from model.attention import causal_attention
 from model.config import preset
+from model.errors import ModelInputError
 from model.gemma3 import Gemma3ForCausalLM
 from model.hf import from_hf, to_hf
 from tests.model_helpers import random_model
@@ -49,6 +55,43 @@ def test_from_hf_reads_a_transformers_checkpoint_with_the_same_logits(tmp_path, 
     assert difference <= TOLERANCE
 
 
+def scaled_reference(tmp_path, rope_scaling):
+    config = preset("tiny")
+    reference = HFGemma3(_hf_config(config, rope_scaling=rope_scaling)).eval()
+    with torch.no_grad():
+        for param_name, param in reference.named_parameters():
+            param.normal_(0.0, 0.5 if param_name.endswith("norm.weight") else 0.05)
+    reference.save_pretrained(tmp_path)
+    return reference
+
+
+@pytest.mark.parametrize("written_as", ["rope_parameters", "rope_scaling"])
+def test_from_hf_applies_linear_rope_scaling_as_transformers_does(tmp_path, written_as):
+    reference = scaled_reference(tmp_path, {"rope_type": "linear", "factor": 8.0})
+    config_file = tmp_path / "config.json"
+    if written_as == "rope_scaling":  # as configs written before transformers 5 (Gemma 3 4B and up) have it
+        data = json.loads(config_file.read_text())
+        data.pop("rope_parameters")
+        config_file.write_text(json.dumps(data | {"rope_scaling": {"rope_type": "linear", "factor": 8.0}}))
+    ids = torch.randint(0, preset("tiny").vocab_size, (1, 40))
+    ours = from_hf(tmp_path)
+    assert ours.config.rope_global_factor == 8.0 and ours.config.rope_local_factor == 1.0
+    with torch.no_grad():
+        expected = reference(ids).logits
+        assert (ours(ids) - expected).abs().max().item() <= TOLERANCE
+        unscaled = HFGemma3(_hf_config(preset("tiny"))).eval()
+        unscaled.load_state_dict(reference.state_dict())
+        assert (unscaled(ids).logits - expected).abs().max().item() > 100 * TOLERANCE  # the scaling matters here
+    to_hf(ours, tmp_path / "again")
+    assert from_hf(tmp_path / "again").config == ours.config
+
+
+def test_rope_scaling_other_than_linear_is_refused_naming_the_field(tmp_path):
+    scaled_reference(tmp_path, {"rope_type": "yarn", "factor": 8.0, "original_max_position_embeddings": 1024})
+    with pytest.raises(ModelInputError, match="rope_parameters.full_attention has rope_type 'yarn'"):
+        from_hf(tmp_path)
+
+
 def test_from_hf_reads_gemma3s_own_262144_piece_vocabulary(tmp_path):
     # the uint16 limit belongs to the shards, not to the model: a real Gemma 3 loads
     config = dataclasses.replace(preset("tiny"), vocab_size=262_144)
@@ -87,7 +130,52 @@ def test_attention_backends_agree_with_sdpa(backend):
     with torch.no_grad():
         expected = ours(ids)
         ours.set_attention_backend(backend)
+        if backend == "flex" and not flex_works_here(ours, ids.shape[1]):
+            with pytest.raises(ModelInputError, match="'flex' gives wrong results on this machine"):
+                ours(ids)
+            return
         assert (ours(ids) - expected).abs().max().item() <= 1e-5
+
+
+def flex_works_here(module, length: int) -> bool:
+    """Whether CPU FlexAttention agrees with SDPA on this machine (not on AVX2-only CPUs with torch 2.13)."""
+    try:
+        return module.check_attention(length) == "flex"
+    except ModelInputError:
+        return False
+
+
+# the AVX2 kernels on any x86 machine: CPU FlexAttention was NaN or 0.4-0.75 off there, and trained on garbage
+AVX2_ONLY = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2", "PYTHONPATH": str(Path(__file__).parents[1])}
+FLEX_ON_AVX2 = """
+import torch
+from model.config import preset
+from model.errors import ModelInputError
+from model.errors import ModelInputError
+from tests.model_helpers import random_model
+config = preset("tiny")
+module = random_model(config)
+ids = torch.randint(0, config.vocab_size, (2, 3 * config.sliding_window))
+with torch.no_grad():
+    expected = module(ids)
+    module.set_attention_backend("flex")
+    try:
+        difference = (module(ids) - expected).abs().max().item()
+    except ModelInputError as error:
+        print("refused:", error)
+    else:
+        print("difference:", difference)
+"""
+
+
+def test_flex_attention_on_avx2_kernels_is_right_or_refused():
+    run = subprocess.run([sys.executable, "-c", FLEX_ON_AVX2], env=AVX2_ONLY,
+                         capture_output=True, text=True, timeout=600, check=True)
+    verdict = run.stdout.strip().splitlines()[-1]
+    if verdict.startswith("refused:"):
+        assert "use attention: sdpa" in verdict
+    else:
+        assert float(verdict.removeprefix("difference:")) <= 1e-5
 
 
 def test_attention_gets_one_dtype_under_bf16_autocast(monkeypatch):
@@ -109,6 +197,10 @@ def test_a_compiled_model_with_flex_attention_compiles_once():
     config = preset("tiny")
     module = random_model(config)
     module.set_attention_backend("flex")
+    if not flex_works_here(module, 2 * config.sliding_window):
+        with pytest.raises(ModelInputError, match="'flex' gives wrong results on this machine"):
+            module.compile()  # checked before it is compiled: inside the graph no output is checked
+        return
     module.compile()
     ids = torch.randint(0, config.vocab_size, (2, 3 * config.sliding_window))
     torch._dynamo.reset()
@@ -128,9 +220,13 @@ def test_the_270m_preset_has_the_seeds_shape():
     assert counts["non_embedding"] == 100_326_016
 
 
-def _hf_config(config):
+def _hf_config(config, rope_scaling=None):
     from transformers import Gemma3TextConfig
 
     from model.hf import hf_config
 
-    return Gemma3TextConfig(**{k: v for k, v in hf_config(config).items() if k not in ("architectures", "torch_dtype")})
+    settings = {k: v for k, v in hf_config(config).items() if k not in ("architectures", "torch_dtype")}
+    if rope_scaling:  # transformers' own way in: it puts the scaling on the full-attention layers
+        del settings["rope_parameters"]
+        settings["rope_scaling"] = rope_scaling
+    return Gemma3TextConfig(**settings)

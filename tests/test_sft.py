@@ -17,18 +17,21 @@ from evaluation.sft_eval import evaluate_checkpoint
 from model.__main__ import main as model_main
 from model.backend import TorchBackend
 from model.chat import generate_reply
+from model.chat_format import render_chat
 from model.config import preset
 from model.hf import from_hf, to_hf
 from model.loss import IGNORE_INDEX
 from model.sampling import Sampling
+from model.scoring import byte_lengths
 from pipeline.typed_config import load_config
-from tests.conftest import CORPUS, REPO, corpus_path
+from tests.conftest import CORPUS, REPO, corpus_path, write_jsonl
 from tests.model_helpers import random_model
 from tests.trainer_helpers import build_shards, kill_after_step, step_losses
+from trainer.__main__ import main as trainer_main
 from trainer.config import TrainConfig
 from trainer.logger import read_log
 from trainer.loop import Trainer
-from trainer.sft.batches import ConversationBatches
+from trainer.sft.batches import ConversationBatches, conversation_rows
 from trainer.sft.data import SFTDataConfig, build_sft_data
 
 SAMPLE = REPO / "configs" / "sft_sample.yaml"
@@ -186,3 +189,59 @@ def test_a_fine_tuned_model_answers_in_turns_that_end_at_end_of_turn(pretrained,
                                          max_new_tokens=16, block_size=128) for c in (pretrained, checkpoint))
     assert after["format_adherence"] == after["script_agreement"] == 1.0 and before["format_adherence"] == 0.0
     assert after["sft_val_loss"] < before["sft_val_loss"]
+
+
+def test_sft_validation_bits_per_byte_count_the_bytes_of_the_replies_only(pretrained):
+    sp = spm.SentencePieceProcessor(model_file=str(pretrained / "tokenizer.model"))
+    replies = ["नई दिल्ली भारत की राजधानी है।", "kal movie dekhne chalein"]
+    messages = [{"role": "user", "content": "भारत की राजधानी?"}, {"role": "assistant", "content": replies[0]},
+                {"role": "user", "content": "aur?"}, {"role": "assistant", "content": replies[1]}]
+    ids, trains = render_chat(sp, messages)
+    scored = torch.tensor([i for i, t in zip(ids, trains, strict=True) if t])
+    assert sp.piece_to_id("<end_of_turn>") in scored.tolist()  # scored, as the reply's end, but no text
+    lengths = byte_lengths(sp, preset("tiny").with_vocab(sp.get_piece_size()).vocab_size)
+    assert float(lengths[scored].sum()) == sum(len(reply.encode()) for reply in replies)
+
+
+def test_integer_ids_are_ids_and_an_unusable_id_is_a_bad_record_with_its_line(tmp_path, capsys):
+    pairs = [{"id": i, "english": f"I have {i} books", "hinglish": f"Mere paas {i} kitaabein hain"} for i in range(40)]
+    pairs[5]["id"] = ["not", "an", "id"]
+    write_jsonl(tmp_path / "corpus" / "pairs.jsonl", pairs)
+    source = {"name": "pairs", "kind": "translation_pairs", "path": "pairs.jsonl"}
+    args = ["sft-data", str(REPO / "configs" / "sft_sample.yaml"), f"--corpus={tmp_path / 'corpus'}",
+            f"--out={tmp_path / 'out'}", f"--sources={json.dumps([source])}", "--val_fraction=0.3"]
+    assert trainer_main(args) == 0
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())["sources"]["pairs"]
+    assert stats["train"] + stats["val"] == 2 * 39  # both directions of every usable pair
+    assert [(b["line"], b["reason"]) for b in stats["bad_examples"]] == [(6, "bad_id")]
+    ids = {json.loads(line)["id"] for line in (tmp_path / "out" / "train.jsonl").open()}
+    assert "pairs/7:en-hinglish" in ids or "pairs/7:en-hinglish" in (tmp_path / "out" / "val.jsonl").read_text()
+
+
+def exchange(i: int, length: int) -> list[dict]:
+    return [{"role": "user", "content": f"sawaal {i} " + "क" * length}, {"role": "assistant", "content": f"jawaab {i}"}]
+
+
+def test_an_over_long_conversation_keeps_its_first_exchanges_that_fit_and_the_card_counts_what_was_dropped(tmp_path):
+    long = {"id": "long", "messages": exchange(1, 100) + exchange(2, 100) + exchange(3, 100)}
+    too_long = {"id": "huge", "messages": exchange(1, 1000)}
+    fits = [{"id": f"c{i}", "messages": exchange(i, 10)} for i in range(30)]
+    write_jsonl(tmp_path / "corpus" / "c.jsonl", [long, too_long, *fits])
+    source = {"name": "c", "kind": "conversations", "path": "c.jsonl"}
+    stats = sample_data(tmp_path / "out", corpus=tmp_path / "corpus", sources=json.dumps([source]), max_chars=300,
+                        val_fraction=0.2)["sources"]["c"]
+    rows = [json.loads(line) for split in ("train", "val") for line in (tmp_path / "out" / f"{split}.jsonl").open()]
+    kept = next(r for r in rows if r["id"] == "c/long")
+    assert kept["messages"] == long["messages"][:4]  # whole exchanges from the start
+    assert (stats["truncated"], stats["turns_dropped"], stats["too_long"]) == (1, 2, 1)
+    assert "| 1 (2 turns) |" in (tmp_path / "out" / "card.md").read_text()
+
+
+def test_rows_keep_the_first_exchanges_that_fit_the_block_and_count_the_rest(pretrained, tmp_path):
+    sp = spm.SentencePieceProcessor(model_file=str(pretrained / "tokenizer.model"))
+    messages = exchange(1, 5) + exchange(2, 5) + exchange(3, 5)
+    write_jsonl(tmp_path / "val.jsonl", [{"messages": messages}, {"messages": exchange(1, 500)}])
+    two = len(render_chat(sp, messages[:4])[0])
+    rows, dropped = conversation_rows(sp, tmp_path / "val.jsonl", max_ids=two + 3)
+    assert [ids for ids, _ in rows] == [render_chat(sp, messages[:4])[0]]
+    assert dropped == {"too_long": 1, "truncated": 1, "turns_dropped": 2}

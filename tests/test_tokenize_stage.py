@@ -186,3 +186,19 @@ def test_one_and_two_tasks_give_the_same_documents_in_train_and_val(sample_run, 
     assert len(list((tmp_path / "tasks2" / "output").glob("train_00001_*.bin"))) > 0, "both tasks wrote shards"
     for split in ("train", "val"):
         assert Counter(one[split]) == Counter(two[split]) and one[split]
+
+
+def test_the_tokenize_card_describes_shards_not_an_empty_document_set(sample_run, tmp_path):
+    from pipeline.cards import write_stage_card
+    from pipeline.stages import get_stage
+
+    run_dir, model = sample_run
+    config = load_run_config(str(SAMPLE_CONFIG), workdir=str(run_dir.parent),
+                             overrides=[f"cards_dir={tmp_path}", f"stages.tokenize.tokenizer={model}"])
+    books = json.loads((run_dir / "06_tokenize" / "stats.json").read_text())
+    markdown = write_stage_card(config, get_stage("tokenize"), books).read_text()
+    assert "No documents came out" not in markdown and "## Tokens" in markdown
+    assert f"| out (documents in the token shards) | {books['documents_out']:,} |" in markdown
+    card = json.loads((tmp_path / config.run / "06_tokenize.json").read_text())
+    assert set(card["plots"]) <= {"set_aside"}  # no empty length or script plots of documents it does not write
+    assert all((tmp_path / config.run / file).is_file() for file in card["plots"].values())

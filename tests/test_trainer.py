@@ -156,3 +156,25 @@ def test_non_finite_losses_stop_the_run_with_advice(shards, tmp_path, capsys):
     assert main(args) == 2
     assert "non-finite losses in a row" in capsys.readouterr().err
     assert any(r.get("skipped") for r in read_log(tmp_path))
+
+
+def test_an_existing_run_is_neither_overwritten_nor_appended_to_without_resume_or_overwrite(shards, tmp_path, capsys):
+    args = [str(TINY), f"--data_dir={shards}", f"--out_dir={tmp_path}", "--max_steps=4", "--warmup_steps=1",
+            "--checkpoint_every=2", "--eval_every=4", *QUIET]
+    assert main(args) == 0
+    first_log = (tmp_path / "log.jsonl").read_text()
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert str(tmp_path) in error and "--resume" in error and "--overwrite" in error
+    assert (tmp_path / "log.jsonl").read_text() == first_log
+    assert main([*args, "--overwrite", "--max_steps=2", "--checkpoint_every=1"]) == 0
+    assert [r["step"] for r in read_log(tmp_path) if "event" not in r] == [1, 2]  # one run's steps, from step 1
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("step_*")) == ["step_00000001", "step_00000002"]
+    assert main([*args, "--overwrite", "--resume"]) == 2
+    assert "either" in capsys.readouterr().err
+
+
+def test_keep_last_zero_is_a_config_error_not_a_deleted_checkpoint(shards, tmp_path, capsys):
+    assert main([str(TINY), f"--data_dir={shards}", f"--out_dir={tmp_path}", "--keep_last=0", *QUIET]) == 2
+    assert "keep_last" in capsys.readouterr().err
+    assert not (tmp_path / "checkpoints").exists()

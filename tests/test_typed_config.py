@@ -77,3 +77,25 @@ def test_a_float_written_without_a_dot_is_read_as_a_float():
     assert (config.lr, config.min_lr) == (3e-4, 1e-5)
     with pytest.raises(ConfigError, match="lr must be float"):
         load_config(TrainConfig, None, ["lr=fast"])
+
+
+def test_a_mapping_field_refuses_a_value_that_is_not_a_mapping_naming_the_key(tmp_path):
+    path = write(tmp_path, "run: demo\n")
+    with pytest.raises(ConfigError, match=r"stages\.dedup\.rehydration_weights must be a mapping, got 5"):
+        load_config(RunConfig, path, ["stages.dedup.rehydration_weights=5"])
+    with pytest.raises(ConfigError, match=r"executor\.slurm\.sbatch_args must be a mapping"):
+        load_config(RunConfig, path, ["executor.slurm.sbatch_args=[a, b]"])
+    config = load_config(RunConfig, path, ["stages.dedup.rehydration_weights={1: 1, 3: 2}"])
+    assert config.stages.dedup.rehydration_weights == {1: 1, 3: 2}
+
+
+def test_a_typed_mapping_checks_its_keys_and_values():
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class Weights:
+        by_size: dict[int, float] = field(default_factory=dict)
+
+    assert load_config(Weights, None, ["by_size={1: 2, 5: 3}"]).by_size == {1: 2.0, 5: 3.0}
+    with pytest.raises(ConfigError, match=r"by_size\[5\] must be float"):
+        load_config(Weights, None, ["by_size={1: 2, 5: many}"])

@@ -4,7 +4,10 @@ the data and training JSON the pages read. The pages themselves: tests/test_weba
 
 import http.client
 import json
+import re
 import shutil
+import urllib.parse
+import urllib.request
 from urllib.parse import quote
 
 import openai
@@ -185,3 +188,31 @@ def test_the_training_log_is_read_in_complete_lines_and_from_0_after_a_rewrite(t
     assert second["steps"] == [{"step": 2, "loss": 4.0}] and not second["reset"]
     log.write_text('{"step": 1, "loss": 5.0}\n')  # a resumed run rewinds the log
     assert read_new_records(log, second["offset"])["reset"]
+
+
+def test_the_reports_links_to_stage_cards_resolve_inside_the_web_app(served):
+    from evaluation.report import _stage_rows, render_html
+
+    cards = served.run_dir.parent.parent / "cards"
+    stage = {"stage": "02_filter", "run": served.run_dir.name, "documents_in": 40, "documents_out": 30}
+    report = served.out_dir / "report.html"
+    report.write_text(render_html("report", [("table", ["stage"], _stage_rows([stage], cards, served.out_dir))]))
+    try:
+        page = urllib.request.urlopen(f"{served.server.url}/train/{served.out_dir.name}/report.html").read().decode()
+        href = re.search(r'<a href="([^"]+)"', page).group(1)
+        card = urllib.request.urlopen(urllib.parse.urljoin(f"{served.server.url}/train/{served.out_dir.name}/", href))
+        assert card.status == 200 and "02_filter" in card.read().decode()
+        assert (served.out_dir / urllib.parse.unquote(re.search(r'<a href="([^"]+)"', report.read_text()).group(1))
+                ).resolve() == (cards / served.run_dir.name / "02_filter.md").resolve()  # and as a file too
+    finally:
+        report.unlink()
+
+
+def test_make_serve_after_make_demo_serves_the_chat_model_sft_made():
+    import subprocess
+
+    from tests.conftest import REPO
+
+    command = subprocess.run(["make", "-n", "serve", "WORKDIR=w"], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout
+    assert "--checkpoint w/sample_sft " in command  # make demo's SFT run, not the pretrained sample_run

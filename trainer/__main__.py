@@ -1,4 +1,4 @@
-"""python -m trainer CONFIG [--resume] [--KEY=VALUE ...]: pretrain on uint16 shards, or fine-tune on
+"""python -m trainer CONFIG [--resume | --overwrite] [--KEY=VALUE ...]: pretrain on uint16 shards, or fine-tune on
 conversations with an SFT config (torchrun for several processes: `torchrun --nproc_per_node=N -m trainer CONFIG`,
 or `NPROC=N make train`). python -m trainer sft-data CONFIG: build the SFT conversations (`python -m evaluation
 sft-eval` measures what SFT changed)."""
@@ -24,10 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
     parser.add_argument("config", help="training config (YAML), e.g. configs/train_tiny.yaml")
     parser.add_argument("--resume", action="store_true", help="continue from the newest sound checkpoint")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="clear out_dir's run (log, checkpoints, TensorBoard, report) and start again")
     args, extra = parser.parse_known_args(argv)
 
     def train() -> None:
-        Trainer(load_config(TrainConfig, args.config, cli_overrides(extra)), resume=args.resume).run()
+        config = load_config(TrainConfig, args.config, cli_overrides(extra))
+        Trainer(config, resume=args.resume, overwrite=args.overwrite).run()
 
     return cli_errors(train, ModelInputError)
 

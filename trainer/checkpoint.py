@@ -175,5 +175,13 @@ class Checkpoints:
         return torch.load(folder / STATE, map_location="cpu", weights_only=False)
 
     @staticmethod
+    def training_config(folder: Path) -> dict | None:
+        """The trainer's config a checkpoint was written with; None for a folder the trainer did not write (an HF
+        export). mmap: without reading the optimiser's state into memory."""
+        if not (Path(folder) / STATE).exists():
+            return None
+        return torch.load(Path(folder) / STATE, map_location="cpu", weights_only=False, mmap=True)["config"]
+
+    @staticmethod
     def load_weights(folder: Path) -> dict:
         return load_file(str(folder / "model.safetensors"))

@@ -57,5 +57,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.warmup_steps >= self.max_steps > 0 and self.max_steps > 1:
             raise ValueError(f"warmup_steps {self.warmup_steps} must be below max_steps {self.max_steps}")
+        if self.keep_last < 1:  # 0 would delete each checkpoint as soon as it is written: nothing to resume
+            raise ValueError(f"keep_last is {self.keep_last}: it must be at least 1 (the newest checkpoint is "
+                             f"what --resume continues from; the best by validation loss is kept besides)")
         if min(self.block_size, self.batch_size, self.grad_accum) < 1:
             raise ValueError("block_size, batch_size and grad_accum must be at least 1")

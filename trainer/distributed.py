@@ -79,6 +79,11 @@ def mean_over_processes(value: torch.Tensor, processes: Processes) -> torch.Tens
     return value
 
 
+def barrier(processes: Processes) -> None:
+    if processes.distributed:
+        dist.barrier()
+
+
 def any_process(flag: bool, processes: Processes) -> bool:
     if not processes.distributed:
         return flag

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shutil
 import signal
 import time
 import warnings
@@ -56,10 +57,36 @@ def _initial_module(config: TrainConfig, sp: spm.SentencePieceProcessor) -> Gemm
     return module
 
 
+# what a training run writes into its out_dir (report* by `make report`): what --overwrite clears
+RUN_FILES = ("log.jsonl", "checkpoints", "tensorboard", "report", "report.html", "report.md")
+
+
+def claim_out_dir(out_dir: str, resume: bool, overwrite: bool, processes: distributed.Processes) -> None:
+    """Refuse an out_dir that holds a run unless told to continue it (--resume) or to start again (--overwrite,
+    which clears it): a second run into it would restart at step 1, overwrite its checkpoints and append a
+    second set of steps to its log, and its report would show both."""
+    if resume and overwrite:
+        raise ConfigError("pass either --resume (continue the run in out_dir) or --overwrite (start it again)")
+    root = Path(out_dir)
+    log, checkpoints = root / "log.jsonl", root / "checkpoints"
+    held = [path.name for path, present in ((log, log.is_file() and log.stat().st_size > 0),
+                                            (checkpoints, checkpoints.is_dir() and any(checkpoints.iterdir())))
+            if present]
+    if held and not (resume or overwrite):
+        raise ConfigError(f"{root} already holds a training run ({' and '.join(held)}): pass --resume to "
+                          f"continue it, --overwrite to clear it and start again, or another --out_dir")
+    if overwrite and processes.main:
+        for name in RUN_FILES:
+            path = root / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    distributed.barrier(processes)  # no process writes into out_dir before it is cleared
+
+
 class Trainer:
-    def __init__(self, config: TrainConfig, resume: bool):
+    def __init__(self, config: TrainConfig, resume: bool, overwrite: bool = False):
         self.config = c = config
         self.processes = p = distributed.start(c.device)
+        claim_out_dir(c.out_dir, resume, overwrite, p)
         torch.manual_seed(c.seed)  # the same initial weights on every process
         tokenizer = c.tokenizer or (str(Path(c.init_from) / "tokenizer.model") if c.init_from
                                     else tokenizer_of_shards(c.data_dir))
@@ -76,12 +103,14 @@ class Trainer:
         self.lora = add_lora(self.module, c.lora_rank, c.lora_alpha, c.lora_targets) if c.lora_rank else None
         if c.activation_checkpointing:
             distributed.checkpoint_activations(self.module)
+        bf16 = c.dtype == "bfloat16" or (c.dtype == "auto" and p.device.type == "cuda")
+        # refuses attention: flex where its kernels are wrong on this machine, before a step is trained on them
+        self.module.check_attention(c.block_size, torch.bfloat16 if bf16 else None)
         self.model = distributed.parallelize(self.module, p, c.distributed, c.compile)
         self.fsdp = p.distributed and c.distributed == "fsdp"
         self.optimizer = _optimizer(self.module, c, fused=p.device.type == "cuda" or not self.fsdp)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: learning_rate(step, c.lr, c.min_lr, c.warmup_steps, c.max_steps) / c.lr)
-        bf16 = c.dtype == "bfloat16" or (c.dtype == "auto" and p.device.type == "cuda")
         self.autocast = torch.autocast(p.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
         self.checkpoints = Checkpoints(c.out_dir, c.keep_last, tokenizer)
         self.log = RunLog(c.out_dir, p.main, c.fsync_every, c.tensorboard)

@@ -3,10 +3,11 @@ static HTML + JS from webapp/static; the data and training JSON is read from the
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from pipeline.documents import BadRecordError
 from webapp.api_errors import APIError
@@ -50,8 +51,18 @@ async def training_page() -> FileResponse:
 
 
 @router.get("/train/{run}/report.html", include_in_schema=False)
-async def training_report(run: str, request: Request) -> FileResponse:
-    return FileResponse(_found(request.app.state.server.training.report, run), media_type="text/html")
+def training_report(run: str, request: Request) -> HTMLResponse:
+    report = _found(request.app.state.server.training.report, run)
+    return HTMLResponse(web_links(report.read_text(encoding="utf-8")))
+
+
+WEB_LINK = re.compile(r'href="[^"]*" data-web-href="([^"]*)"')
+
+
+def web_links(report_html: str) -> str:
+    """The report's links to stage cards point at the card files relative to the report's folder; served here,
+    they point where this app serves the cards (`/cards/<run>/<stage>.md`), which each link carries."""
+    return WEB_LINK.sub(r'href="\1" data-web-href="\1"', report_html)
 
 
 @router.get("/api/runs")

@@ -53,6 +53,9 @@ def add_hyperparameters(writer: gguf.GGUFWriter, config: ModelConfig, name: str)
     writer.add_value_length(config.head_dim)
     writer.add_sliding_window(config.sliding_window)
     writer.add_sliding_window_pattern([kind == "sliding" for kind in config.layer_types])
+    if (config.rope_local_factor, config.rope_global_factor) != (1.0, 1.0):
+        raise ModelInputError("a model with linear RoPE scaling (rope_parameters' factor) is not exported to GGUF: "
+                              "its scaling metadata is not written, and llama.cpp would run it wrong")
     writer.add_rope_freq_base(config.rope_global_base)
     writer.add_rope_freq_base_swa(config.rope_local_base)
     writer.add_layer_norm_rms_eps(config.rms_norm_eps)

@@ -43,13 +43,13 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
         for name, by_reason in summary["set_aside_by_filter"].items()
         for reason, count in by_reason.items()
     }
-    plots = {
-        "lengths": f"{stage.folder}_lengths.png",
-        "script_mix": f"{stage.folder}_script_mix.png",
-        "set_aside": f"{stage.folder}_set_aside.png",
-    }
-    plot_lengths(kept, rejected, out / plots["lengths"])
-    plot_script_mix(kept, out / plots["script_mix"])
+    tokens = _shard_meta(paths.output)
+    plots = {"set_aside": f"{stage.folder}_set_aside.png"}
+    # a stage whose output is token shards has no documents to plot: its input is profiled in the card before it
+    if tokens is None:
+        plots |= {"lengths": f"{stage.folder}_lengths.png", "script_mix": f"{stage.folder}_script_mix.png"}
+        plot_lengths(kept, rejected, out / plots["lengths"])
+        plot_script_mix(kept, out / plots["script_mix"])
     plot_set_aside(reasons, out / plots["set_aside"])
     if stage.notes.get("s_curve"):  # a MinHash stage: P(caught) against similarity for its settings
         plots["s_curve"] = f"{stage.folder}_s_curve.png"
@@ -80,7 +80,7 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
         "examples_kept": _examples(kept, 3),
         "examples_set_aside": _examples_per_reason(rejected),
         "added_examples": _added_examples(paths.output) if summary.get("documents_added") else [],
-        "tokens": _shard_meta(paths.output),
+        "tokens": tokens,
         "lines_removed": lines_removed(summary["steps"], [paths.output, paths.rejected]),
         "largest_clusters": largest_clusters(paths.output, paths.removed) if stage.notes.get("s_curve") else [],
         "plots": plots,

@@ -25,6 +25,8 @@ def render_markdown(card: dict) -> str:
     set_aside = acc["documents_set_aside"]
     added = acc.get("documents_added", 0)
     holds = "holds exactly" if acc["balanced"] else "DOES NOT HOLD: see stats.json"
+    shards = card.get("tokens") is not None  # 06_tokenize: its output is token shards, not documents
+    out_label = "out (documents in the token shards)" if shards else "out"
     lines = [
         f"# {card['stage']} · run `{card['run']}`",
         "",
@@ -36,7 +38,7 @@ def render_markdown(card: dict) -> str:
             ["", "documents", "characters", "bytes (UTF-8)"],
             [
                 ["in", _n(acc["documents_in"]), _n(acc["characters_in"]), bytes_in],
-                ["out", _n(acc["documents_out"]), _n(acc["characters_out"]), bytes_out],
+                [out_label, _n(acc["documents_out"]), _n(acc["characters_out"]), bytes_out],
                 ["set aside", _n(set_aside), "", ""],
                 *([["added", _n(added), "", ""]] if added else []),
             ],
@@ -59,7 +61,7 @@ def render_markdown(card: dict) -> str:
         notes["languages"],
         "",
         *_detector_line(card.get("made_from", {})),
-        *_script_section(card),
+        *(_shards_note() if shards else _script_section(card)),
         "## Source data",
         "",
         *_table(
@@ -91,18 +93,7 @@ def render_markdown(card: dict) -> str:
         "## What was changed",
         "",
         *_changed_section(card),
-        "## Length distribution",
-        "",
-        *_table(
-            ["quantile", *card["length_quantiles_chars"]],
-            [["characters", *(_n(int(v)) for v in card["length_quantiles_chars"].values())]],
-        ),
-        f"![document lengths]({card['plots']['lengths']})",
-        "",
-        "## Examples",
-        "",
-        *[f"- `{e['id']}` ({e['source']}): {e['text']}" for e in card["examples_kept"]],
-        "",
+        *([] if shards else _documents_section(card)),
         "## Personal and sensitive information",
         "",
         notes["personal_information"],
@@ -127,6 +118,28 @@ def _detector_line(made_from: dict) -> list[str]:
         return ["Romanised-Hindi detector: none (`hinglish_model: none`): every Latin-script document was set "
                 "aside as not_hindi.", ""]
     return [f"Romanised-Hindi detector: `{detector['setting']}` (model sha256 {detector['sha256'][:12]}…).", ""]
+
+
+def _shards_note() -> list[str]:
+    return ["The output is token shards (see Tokens below), not documents: the script mix, lengths and examples of "
+            "the documents that went into them are in the previous stage's card.", ""]
+
+
+def _documents_section(card: dict) -> list[str]:
+    return [
+        "## Length distribution",
+        "",
+        *_table(
+            ["quantile", *card["length_quantiles_chars"]],
+            [["characters", *(_n(int(v)) for v in card["length_quantiles_chars"].values())]],
+        ),
+        f"![document lengths]({card['plots']['lengths']})",
+        "",
+        "## Examples",
+        "",
+        *[f"- `{e['id']}` ({e['source']}): {e['text']}" for e in card["examples_kept"]],
+        "",
+    ]
 
 
 def _script_section(card: dict) -> list[str]:

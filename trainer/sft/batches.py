@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,22 +35,43 @@ class SFTDataError(UserError):
     """Conversations that cannot be trained on (malformed, or none fits the block); says what to rebuild."""
 
 
-def conversation_rows(sp: spm.SentencePieceProcessor, path: Path, max_ids: int) -> tuple[list[tuple], int]:
-    """(ids, mask) of every conversation in a JSONL file of `messages`, and how many were longer than `max_ids`
-    (left out: a cut conversation would teach replies that never end). A malformed one names its line."""
-    rows, too_long = [], 0
+def exchanges_that_fit(messages: list[dict], fits: Callable[[list[dict]], bool]) -> list[dict]:
+    """The most whole exchanges (a user turn and the model's reply, after any system message) from the start of
+    a conversation that `fits`; [] where not even the first does. From the start rather than the latest: a later
+    reply answers what came before it, and trained without that it would teach answers to a context the model
+    never saw; the first exchanges are a whole conversation on their own."""
+    ends = [i + 1 for i, m in enumerate(messages) if m.get("role") in ("assistant", "model")]
+    for end in reversed(ends):
+        if fits(messages[:end]):
+            return messages[:end]
+    return []
+
+
+def conversation_rows(sp: spm.SentencePieceProcessor, path: Path, max_ids: int) -> tuple[list[tuple], dict]:
+    """(ids, mask) of every conversation in a JSONL file of `messages`, cut to the first whole exchanges that fit
+    `max_ids` (a reply cut in the middle would teach replies that never end), and what was dropped: conversations
+    of which not even the first exchange fits (too_long), conversations cut (truncated) and the turns cut off
+    (turns_dropped). A malformed conversation names its line."""
+    rows, dropped = [], {"too_long": 0, "truncated": 0, "turns_dropped": 0}
     with path.open(encoding="utf-8") as f:
         for line_number, line in enumerate(f, 1):
             try:
-                ids, mask = render_chat(sp, json.loads(line)["messages"])
-            except (ValueError, KeyError, TypeError) as err:
+                messages = json.loads(line)["messages"]
+                ids, mask = render_chat(sp, messages)
+                if len(ids) > max_ids:
+                    kept = exchanges_that_fit(messages, lambda m: len(render_chat(sp, m)[0]) <= max_ids)
+                    if not kept:
+                        dropped["too_long"] += 1
+                        continue
+                    dropped["truncated"] += 1
+                    dropped["turns_dropped"] += len(messages) - len(kept)
+                    ids, mask = render_chat(sp, kept)
+            except (ValueError, KeyError, TypeError, AttributeError) as err:
                 raise SFTDataError(f"{path}:{line_number}: not a conversation ({err}); rebuild it with "
                                  f"python -m trainer sft-data") from None
-            if len(ids) > max_ids:
-                too_long += 1
-            elif any(mask):
+            if any(mask):
                 rows.append((ids, mask))
-    return rows, too_long
+    return rows, dropped
 
 
 class ConversationBatches:
@@ -60,13 +82,15 @@ class ConversationBatches:
         path = Path(sft_data) / f"{split}.jsonl"
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist: run python -m trainer sft-data CONFIG (make sft-data)")
-        self.rows, self.too_long = conversation_rows(sp, path, block_size + 1)
-        if self.too_long:
-            warnings.warn(f"{path}: {self.too_long} of {self.too_long + len(self.rows)} conversations are longer than "
-                          f"block_size + 1 = {block_size + 1} ids and are left out", stacklevel=2)
+        self.rows, self.dropped = conversation_rows(sp, path, block_size + 1)
+        if self.dropped["too_long"] or self.dropped["truncated"]:
+            warnings.warn(f"{path}: longer than block_size + 1 = {block_size + 1} ids: {self.dropped['truncated']} "
+                          f"conversations cut to their first exchanges that fit ({self.dropped['turns_dropped']} "
+                          f"turns dropped), {self.dropped['too_long']} left out (not even their first exchange "
+                          f"fits)", stacklevel=2)
         if not self.rows:
             raise SFTDataError(f"{path}: no conversation fits block_size + 1 = {block_size + 1} tokens "
-                             f"({self.too_long} longer): raise block_size")
+                             f"({self.dropped['too_long']} longer): raise block_size")
         self.block_size, self.seed, self.shuffle = block_size, seed, shuffle
         self.micro_batches, self.pad_id = micro_batches_per_step, sp.pad_id()
         self._epoch, self._permutation = -1, np.arange(len(self.rows))

@@ -14,7 +14,7 @@ import argparse
 import json
 import statistics
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -24,7 +24,7 @@ from pipeline.errors import cli_errors
 from pipeline.hashing import unit_hash
 from pipeline.markdown import markdown_table
 from pipeline.typed_config import cli_overrides, load_config
-from trainer.sft.batches import SFTDataError
+from trainer.sft.batches import SFTDataError, exchanges_that_fit
 from trainer.sft.sources import READERS, BadRecord, Conversation
 
 KINDS = Literal["conversations", "dialogues", "translation_pairs", "health_qa", "wikipedia", "stories"]
@@ -48,7 +48,9 @@ class SFTDataConfig:
     out: str = "work/sft_data"
     sources: list[SFTSource] = field(default_factory=list)
     val_fraction: float = 0.05  # conversations whose root hash falls below this go to val
-    max_chars: int = 6000  # longer conversations are passed over (counted): they would not fit a training row
+    # longer conversations keep their first whole exchanges within it (counted), or are passed over (counted)
+    # where not even the first fits: they would not fit a training row
+    max_chars: int = 6000
     skip_missing: bool = False  # a source whose file is absent is noted in the card instead of stopping the build
 
 
@@ -64,18 +66,27 @@ def _lengths(values: list[int]) -> dict:
     return {"mean": round(statistics.fmean(values), 1), "median": statistics.median(values), "max": max(values)}
 
 
+def _chars(messages: list[dict]) -> int:
+    return sum(len(m["content"]) for m in messages)
+
+
 def build_source(source: SFTSource, config: SFTDataConfig) -> tuple[list[dict], list[dict], dict]:
     """(train rows with copies, val rows, stats) of one source."""
     path = Path(config.corpus) / source.path
-    train, val, bad, skipped_long = [], [], [], 0
+    train, val, bad, cut = [], [], [], {"too_long": 0, "truncated": 0, "turns_dropped": 0}
     user_chars, model_chars, turns = [], [], []
     for item in tqdm(READERS[source.kind](path), desc=f"sft-data {source.name}", unit=" conv", leave=False):
         if isinstance(item, BadRecord):
             bad.append(item)
             continue
-        if sum(len(m["content"]) for m in item.messages) > config.max_chars:
-            skipped_long += 1
-            continue
+        if _chars(item.messages) > config.max_chars:
+            kept = exchanges_that_fit(item.messages, lambda m: _chars(m) <= config.max_chars)
+            if not kept:
+                cut["too_long"] += 1
+                continue
+            cut["truncated"] += 1
+            cut["turns_dropped"] += len(item.messages) - len(kept)
+            item = replace(item, messages=kept)
         row = {"id": f"{source.name}/{item.id}", "source": source.name, "messages": item.messages}
         if unit_hash("split:" + item.root) < config.val_fraction:
             val.append(row)
@@ -85,7 +96,7 @@ def build_source(source: SFTSource, config: SFTDataConfig) -> tuple[list[dict], 
         if source.limit and len(train) + len(val) >= source.limit:
             break
     stats = {"kind": source.kind, "path": str(path), "weight": source.weight, "license": source.license,
-             "note": source.note, "train": len(train), "val": len(val), "too_long": skipped_long,
+             "note": source.note, "train": len(train), "val": len(val), **cut,
              "turns_per_conversation": _lengths(turns), "user_turn_chars": _lengths(user_chars),
              "model_turn_chars": _lengths(model_chars), "bad_records": len(bad),
              "bad_by_reason": dict(Counter(b.reason.split(":")[0] for b in bad)),
@@ -134,11 +145,12 @@ def card_markdown(stats: dict) -> str:
              f"{stats['train']:,} train conversations (with the mixture's copies), {stats['val']:,} val "
              f"(held out by source record, {stats['val_fraction']:.0%}), in Gemma 3's turns when trained.", ""]
     header = ["source", "kind", "weight", "train", "val", "turns/conv", "user chars (median)", "model chars (median)",
-              "bad records", "too long", "license"]
+              "bad records", "cut to their first exchanges", "too long", "license"]
     lines += markdown_table(header, [
         [name, s["kind"], s["weight"], f"{s['train']:,}", f"{s['val']:,}", s["turns_per_conversation"]["mean"],
-         s["user_turn_chars"]["median"], s["model_turn_chars"]["median"], s["bad_records"], s["too_long"],
-         s["license"]] for name, s in stats["sources"].items()])
+         s["user_turn_chars"]["median"], s["model_turn_chars"]["median"], s["bad_records"],
+         f"{s['truncated']} ({s['turns_dropped']} turns)", s["too_long"], s["license"]]
+        for name, s in stats["sources"].items()])
     if stats["missing_sources"]:
         lines += ["", f"Not found, left out: {', '.join(stats['missing_sources'])}."]
     for name, s in stats["sources"].items():

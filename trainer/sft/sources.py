@@ -58,9 +58,21 @@ def jsonl_records(path: Path, fields: tuple[str, ...]) -> Iterator[tuple[int, di
             yield BadRecord(str(path), line_number, "not_an_object")
         elif missing := [k for k in fields if not isinstance(record.get(k), str) or not record[k].strip()]:
             yield BadRecord(str(path), line_number, f"no_{missing[0]}")
+        elif (record_id := _record_id(record, path, line_number)) is None:
+            yield BadRecord(str(path), line_number, "bad_id")
         else:
-            record.setdefault("id", f"{path.name}:{line_number}")
-            yield line_number, record
+            yield line_number, record | {"id": record_id}
+
+
+def _record_id(record: dict, path: Path, line_number: int) -> str | None:
+    """The record's `id` as text (an integer id, 7, is "7"), or its file and line where it has none; None for an
+    id that is not a string or an integer (a list, an object, a boolean)."""
+    record_id = record.get("id")
+    if record_id is None:
+        return f"{path.name}:{line_number}"
+    if isinstance(record_id, str) or (isinstance(record_id, int) and not isinstance(record_id, bool)):
+        return str(record_id)
+    return None
 
 
 def conversations(path: Path) -> Iterator[Conversation | BadRecord]:

@@ -33,14 +33,24 @@ function reasonsTable(stage) {
                         element("td", { class: "n" }, formatNumber(count)), element("td", {}, show)));
     }
   }
-  for (const [step, added] of Object.entries(stage.added_by_step)) {
-    for (const [kind, count] of Object.entries(added)) {
-      rows.push(element("tr", {}, element("td", {}, step), element("td", {}, `added: ${kind}`), element("td", { class: "n" }, formatNumber(count)), element("td", {})));
-    }
-  }
   if (!rows.length) return element("p", { class: "muted" }, "Nothing set aside.");
   const head = element("tr", {}, ...["filter", "reason", "documents", ""].map((h) => element("th", {}, h)));
   return element("table", {}, element("thead", {}, head), element("tbody", {}, ...rows));
+}
+
+// Copies a stage added (05_hinglish's romanised copies, which 06_tokenize carries on): documents that came in,
+// not ones that were set aside; nothing when the stage added none.
+function addedSection(stage) {
+  const rows = [];
+  for (const [step, added] of Object.entries(stage.added_by_step || {})) {
+    for (const [kind, count] of Object.entries(added)) {
+      if (count) rows.push(element("tr", {}, element("td", {}, step), element("td", {}, kind), element("td", { class: "n" }, formatNumber(count))));
+    }
+  }
+  if (!rows.length) return [];
+  const head = element("tr", {}, ...["step", "copy", "documents added"].map((h) => element("th", {}, h)));
+  return [element("h3", {}, "Added, by step"),
+          element("table", { class: "added" }, element("thead", {}, head), element("tbody", {}, ...rows))];
 }
 
 function stagePanel(stage) {
@@ -52,7 +62,7 @@ function stagePanel(stage) {
   return element("section", { class: "panel stage", id: `stage-${stage.stage}` },
     element("h2", {}, stage.stage), element("p", { class: "muted" }, stage.summary_line || ""),
     booksTable(stage.books), element("h3", {}, "Set aside, by filter and reason"), reasonsTable(stage),
-    element("p", {}, ...links), element("div", { class: "plots" }, ...plots));
+    ...addedSection(stage), element("p", {}, ...links), element("div", { class: "plots" }, ...plots));
 }
 
 function fillSelect(select, options, value) {
