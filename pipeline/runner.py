@@ -12,6 +12,7 @@ from datatrove.executor.base import PipelineExecutor
 
 from pipeline.accounting import write_stage_stats
 from pipeline.config import RunConfig
+from pipeline.decontaminate.stage import eval_sets_identity
 from pipeline.executors import build_executor
 from pipeline.filter.hinglish_model import detector_identity, ensure_detector
 from pipeline.stages import STAGES, Phase, Stage, get_stage, previous_stage
@@ -38,6 +39,8 @@ def fingerprint(config: RunConfig, stage: Stage) -> dict:
     }
     if stage.name == "filter":
         made_from["hinglish_detector"] = detector_identity(config)
+    if stage.name == "decontaminate":
+        made_from["eval_sets"] = eval_sets_identity(config.stages.decontaminate)
     if stage.name == "tokenize":
         made_from["tokenizer_sha256"] = tokenizer_identity(config)
     return json.loads(json.dumps(made_from))  # as stored: mapping keys become strings
@@ -78,7 +81,7 @@ def refuse_stale(config: RunConfig) -> None:
 def redo_from(config: RunConfig, name: str) -> list[str]:
     """Remove the folders of stage `name` and of every stage after it; returns what was removed."""
     first = get_stage(name)
-    removed = [s.paths(config).root for s in STAGES if s.number >= first.number and s.paths(config).root.exists()]
+    removed = [s.paths(config).root for s in STAGES[STAGES.index(first) :] if s.paths(config).root.exists()]
     for root in removed:
         shutil.rmtree(root)
     return [str(root) for root in removed]
@@ -97,7 +100,7 @@ def run_stages(config: RunConfig, names: list[str] | None = None, write_cards: b
     if not names and len(stages) < len(STAGES):
         print(f"not run: {', '.join(s.folder for s in STAGES if s not in stages)} (no stages.tokenize.tokenizer; "
               f"`make tokenizer shards` trains one and runs the stage)")
-    stages.sort(key=lambda s: s.number)
+    stages.sort(key=STAGES.index)
     refuse_stale(config)
     if config.executor.kind == "ray":
         _ensure_ray(config)

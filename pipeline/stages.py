@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.config import RunConfig
+from pipeline.decontaminate.stage import DECONTAMINATE_NOTES, build_decontaminate
 from pipeline.dedup.stage import DEDUP_NOTES, build_dedup
 from pipeline.filter.hinglish_model import detector_path
 from pipeline.filter.stage import FILTER_NOTES, build_filter
@@ -32,10 +33,11 @@ class Stage:
     summary: str  # one line for the card and `--help`
     notes: dict  # card text: languages, personal_information, limitations (list), score_fields (histograms)
     finish: Callable[[RunConfig, StagePaths], None] | None = None  # after all tasks, before the books and card
+    suffix: str = ""  # a stage placed between two numbered ones: 05b_decontaminate
 
     @property
     def folder(self) -> str:
-        return f"{self.number:02d}_{self.name}"
+        return f"{self.number:02d}{self.suffix}_{self.name}"
 
     def paths(self, config: RunConfig) -> StagePaths:
         return stage_paths(config.run_dir, self.folder)
@@ -76,6 +78,14 @@ STAGES: list[Stage] = [
         lambda config, paths, previous: build_hinglish(config.stages.hinglish, paths, previous),
         "add romanised and code-mixed copies of a seeded share of the Devanagari Hindi documents",
         HINGLISH_NOTES,
+    ),
+    Stage(
+        5,
+        "decontaminate",
+        lambda config, paths, previous: build_decontaminate(config.stages.decontaminate, paths, previous),
+        "set aside documents (with their Hinglish copies) that share a word n-gram with an evaluation set",
+        DECONTAMINATE_NOTES,
+        suffix="b",
     ),
     Stage(
         6,
