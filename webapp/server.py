@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
+from webapp.ablations import router as ablations_router
 from webapp.api_errors import error_response, install_error_handlers
 from webapp.data_browser import WorkFolder
 from webapp.generation import ServedModel
@@ -76,5 +77,6 @@ def create_app(model: ServedModel, work: WorkFolder, training: TrainingRuns,
 
     app.include_router(openai_router)
     app.include_router(pages_router)
+    app.include_router(ablations_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

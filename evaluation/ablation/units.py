@@ -66,7 +66,8 @@ def run_unit(ablation: AblationConfig, prepared: Prepared, arm: str, seed: int) 
                           f"to resume it")
     texts = heldout_texts(prepared.tasks)
     choices = {Path(name).name.split(".")[0]: read_items(prepared.tasks / name) for name in NEXT_SENTENCE.values()}
-    figures = evaluate(trainer.module, trainer.sp, texts, choices, context=config.block_size)
+    figures = evaluate(trainer.module, trainer.sp, texts, choices, context=config.block_size,
+                       device=trainer.processes.device)
     meta = json.loads((prepared.shards[arm] / "meta.json").read_text())
     train_tokens = meta["totals"]["train"]["tokens"]
     record = {
