@@ -1,19 +1,27 @@
-"""python -m evaluation ablate CONFIG [--KEY=VALUE ...]: train the same small model on several data variants with
-several seeds and compare them on held-out Hindi and Hinglish (evaluation/ablation/)."""
+"""python -m evaluation {evaluate,make-tasks,sft-eval,report,ablate}: measure a checkpoint on held-out texts and
+tasks, write the held-out set, measure what SFT changed, write a training run's report, and compare data variants
+by training the same small model on each (ablate). Each command lives in its
+module (an `add_commands(subparsers) -> {name: handler}`); a new one is one more entry in COMMANDS."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+from evaluation import commands, report, sft_eval
+from evaluation.ablation import cli as ablation
+from model.errors import ModelInputError
+from pipeline.errors import cli_errors
+
+COMMANDS = (commands, sft_eval, report, ablation)
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["ablate"]:
-        from evaluation.ablation.cli import main as ablate_main
-
-        return ablate_main(argv[1:])
-    print("usage: python -m evaluation ablate CONFIG [--KEY=VALUE ...]", file=sys.stderr)
-    return 2
+    parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    handlers = {name: handler for module in COMMANDS for name, handler in module.add_commands(subparsers).items()}
+    args = parser.parse_args(argv)
+    return cli_errors(lambda: handlers[args.command](args), ModelInputError)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
 from pathlib import Path
 
@@ -15,12 +14,10 @@ from evaluation.ablation.config import AblationConfig
 from evaluation.ablation.prepare import Prepared, check_same_config, prepare
 from evaluation.ablation.report import finished_at, machine, write_reports
 from evaluation.ablation.table import summarize
-from evaluation.ablation.units import UnitStopped, run_unit
+from evaluation.ablation.units import run_unit
 from model.errors import ModelInputError
-from pipeline.documents import BadRecordError
-from pipeline.typed_config import ConfigError, cli_overrides, load_config
-from tokenizer.config import TokenizerInputError
-from trainer.data import ShardMismatchError
+from pipeline.errors import cli_errors
+from pipeline.typed_config import cli_overrides, load_config
 
 
 def run_ablation(config: AblationConfig) -> dict:
@@ -55,17 +52,25 @@ def ablation_record(config: AblationConfig, prepared: Prepared, units: list[dict
             "units": units, "config": dataclasses.asdict(config)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evaluation ablate", description=__doc__)
-    parser.add_argument("config", help="ablation config (YAML), e.g. configs/ablation_cpu.yaml")
-    args, extra = parser.parse_known_args(argv)
-    try:
-        config = load_config(AblationConfig, args.config, cli_overrides(extra))
-        record = run_ablation(config)
-    except (ConfigError, FileNotFoundError, ModelInputError, BadRecordError, TokenizerInputError,
-            ShardMismatchError, UnitStopped) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+def cmd_ablate(args) -> None:
+    config = load_config(AblationConfig, args.config, cli_overrides(args.overrides))
+    record = run_ablation(config)
     out = Path(config.out_dir)
     print(f"ablation {record['name']}: {out / 'ablation.md'}, {out / 'ablation.html'}, {out / 'ablation.json'}")
-    return 0
+
+
+def add_commands(commands) -> dict:
+    """`ablate` on `commands` (argparse subparsers); returns name → handler."""
+    ablate = commands.add_parser("ablate", help="the same small model on several data variants and seeds, compared "
+                                 "on held-out Hindi and Hinglish")
+    ablate.add_argument("config", help="ablation config (YAML), e.g. configs/ablation_cpu.yaml")
+    ablate.add_argument("overrides", nargs=argparse.REMAINDER, help="--KEY=VALUE overrides of the config")
+    return {"ablate": cmd_ablate}
+
+
+def main(argv: list[str]) -> int:
+    """`python -m evaluation ablate` with `argv` after the command name."""
+    parser = argparse.ArgumentParser(prog="python -m evaluation")
+    handlers = add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["ablate", *argv])
+    return cli_errors(lambda: handlers[args.command](args), ModelInputError)

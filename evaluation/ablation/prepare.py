@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluation.ablation.config import AblationConfig, ArmConfig
-from model.evaluate import document_texts
-from model.heldout import write_eval_tasks
+from evaluation.heldout import write_eval_tasks
 from pipeline.config import RunConfig, load_run_config
+from pipeline.documents import document_texts
 from pipeline.runner import fingerprint, run_stages
 from pipeline.stages import STAGES, get_stage
+from pipeline.tokenize.settings import ShardConfig
+from pipeline.tokenize.shards import write_shards
 from pipeline.typed_config import ConfigError, load_config
-from tokenizer.config import ShardConfig, TokenizerConfig
-from tokenizer.shards import write_shards
+from tokenizer.config import TokenizerConfig
 from tokenizer.train import train_tokenizer
 
 UNIT_KEYS = ("pipeline", "tokenizer", "train", "eval", "val_fraction")

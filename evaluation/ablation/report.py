@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only
 import matplotlib.pyplot as plt  # noqa: E402
 
-from evaluation.ablation.table import NO_SPREAD, markdown_table  # noqa: E402
+from evaluation.ablation.table import NO_SPREAD, comparison_table  # noqa: E402
 
 PLOT = "ablation_bpb.png"
 
@@ -68,7 +68,7 @@ def _intro(record: dict) -> list[str]:
 def write_reports(out: Path, record: dict) -> None:
     (out / "ablation.json").write_text(json.dumps(record, indent=2, ensure_ascii=False))
     plot_curves(record["units"], list(record["arms"]), out / PLOT)
-    table = markdown_table(record["summary"], record["baseline"])
+    table = comparison_table(record["summary"], record["baseline"])
     (out / "ablation.md").write_text("\n".join([f"# Ablation {record['name']}", "", *_intro(record), *table, "",
                                                 f"![held-out bits per byte over training tokens]({PLOT})", ""]))
     (out / "ablation.html").write_text(render_html(record, out / PLOT))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import statistics
 
+from pipeline.markdown import markdown_table
+
 BETTER, WORSE, NOISE, NO_SPREAD = "better", "worse", "within noise", "one seed: no verdict"
 
 
@@ -61,11 +63,10 @@ def _cell(row: dict, metric: str) -> str:
     return text
 
 
-def markdown_table(summary: dict, baseline: str) -> list[str]:
+def comparison_table(summary: dict, baseline: str) -> list[str]:
+    """The Markdown table: a row per arm, a column per metric."""
     metrics = sorted({m for arm in summary.values() for m in arm["metrics"]})
-    lines = ["| arm | tokens (epochs) | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 2) + "|"]
-    for arm, row in summary.items():
-        name = f"{arm} (baseline)" if arm == baseline else arm
-        cells = [_cell(row["metrics"][m], m) if m in row["metrics"] else "" for m in metrics]
-        lines.append(f"| {name} | {row['tokens']:,} ({row['epochs']:.2f}) | " + " | ".join(cells) + " |")
-    return lines
+    rows = [[f"{arm} (baseline)" if arm == baseline else arm, f"{row['tokens']:,} ({row['epochs']:.2f})",
+             *(_cell(row["metrics"][m], m) if m in row["metrics"] else "" for m in metrics)]
+            for arm, row in summary.items()]
+    return markdown_table(["arm", "tokens (epochs)", *metrics], rows)

@@ -10,14 +10,15 @@ from pathlib import Path
 
 from evaluation.ablation.config import AblationConfig
 from evaluation.ablation.prepare import Prepared
-from model.evaluate import evaluate
-from model.heldout import NEXT_SENTENCE, heldout_texts, read_items
+from evaluation.evaluate import evaluate
+from evaluation.heldout import NEXT_SENTENCE, heldout_texts, read_items
+from pipeline.errors import UserError
 from pipeline.typed_config import load_config
 from trainer.config import TrainConfig
 from trainer.loop import Trainer
 
 
-class UnitStopped(RuntimeError):
+class UnitStopped(UserError):
     """A unit whose training was stopped before its last step; the next run resumes it."""
 
 
