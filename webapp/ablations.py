@@ -38,8 +38,10 @@ def _folder(request: Request, name: str) -> Path:
 def _overview(folder: Path) -> dict:
     record = json.loads((folder / RECORD).read_text())
     return {"name": folder.name, "folder": str(folder), "ablation": record["name"], "baseline": record["baseline"],
-            "arms": list(record["arms"]), "seeds": record["seeds"], "units_finished": record["units_finished"],
-            "units_total": record["units_total"], "finished": record["finished"], "machine": record["machine"],
+            "arms": list(record["arms"]), "seeds": record["seeds"],
+            "units_finished": record.get("units_finished", len(record.get("units", []))),
+            "units_total": record.get("units_total", len(record["arms"]) * len(record["seeds"])),
+            "finished": record.get("finished", ""), "machine": record.get("machine", ""),
             "report": (folder / REPORT).is_file()}
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluation.ablation.config import AblationConfig, ArmConfig
-from evaluation.heldout import write_eval_tasks
+from evaluation.heldout import HINDI_TEXT, HINGLISH_TEXT, write_eval_tasks
 from pipeline.config import RunConfig, load_run_config
 from pipeline.documents import document_texts
 from pipeline.runner import fingerprint, run_stages
@@ -112,10 +112,13 @@ def write_heldout(ablation: AblationConfig) -> tuple[Path, Path]:
     sources = {"hindi": settings.hindi, "hinglish": settings.hinglish}
     if not (out / "manifest.json").exists():
         write_eval_tasks(out, hindi, hinglish, settings.seed, sources)
-    curve = out / "curve"
-    if not (curve / "manifest.json").exists():
-        write_eval_tasks(curve, hindi[: settings.curve_hindi_documents],
-                         hinglish[: settings.curve_hinglish_documents] or None, settings.seed, sources)
+    curve = out / "curve"  # texts only: the plot is bits per byte, and one document makes no next-sentence item
+    curve.mkdir(parents=True, exist_ok=True)
+    for name, documents in ((HINDI_TEXT, hindi[: settings.curve_hindi_documents]),
+                            (HINGLISH_TEXT, (hinglish or [])[: settings.curve_hinglish_documents])):
+        if documents and not (curve / name).exists():
+            (curve / name).write_text("".join(json.dumps({"text": d}, ensure_ascii=False) + "\n" for d in documents),
+                                      encoding="utf-8")
     return out, curve
 
 

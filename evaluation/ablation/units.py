@@ -33,7 +33,7 @@ def train_config(ablation: AblationConfig, prepared: Prepared, arm: str, seed: i
     tokens_per_step = base.batch_size * base.grad_accum * base.block_size
     steps = max(1, round(settings.tokens / tokens_per_step))
     every = max(1, steps // max(1, settings.curve_points))
-    curve = [str(prepared.curve / name) for name in ("heldout_hi.jsonl", "heldout_hinglish.jsonl")]
+    curve = [str(path) for path in sorted(prepared.curve.glob("heldout_*.jsonl"))]
     return load_config(TrainConfig, settings.config, settings.overrides + [
         f"data_dir={prepared.shards[arm]}", f"out_dir={unit_dir(ablation, arm, seed) / 'run'}", f"seed={seed}",
         f"max_steps={steps}", f"eval_every={every}", f"checkpoint_every={every}", f"eval_texts={json.dumps(curve)}",
