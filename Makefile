@@ -48,6 +48,10 @@ EVAL_INPUTS ?= $(if $(wildcard $(CORPUS)/hi_stories),--input $(CORPUS)/hi_storie
 DEMO_EVAL_INPUTS = $(if $(EVAL_INPUTS),$(EVAL_INPUTS) --max-documents 4,--val-shards $(SAMPLE_SHARDS))
 # make report RUN=<a trainer out_dir>
 RUN ?=
+# make ablate [CONFIG=configs/ablation_*.yaml]: CONFIG given on the command line names the ablation config (the
+# other targets read CONFIG as a pipeline config); by default the CPU ablation over ../shared/corpus.
+ABLATION_CONFIG ?= $(if $(filter command line,$(origin CONFIG)),$(CONFIG),configs/ablation_cpu.yaml)
+ABLATION_FLAGS ?=
 
 TRAIN_CONFIG ?= configs/train_tiny.yaml
 TRAIN_FLAGS ?=
@@ -57,7 +61,7 @@ SFT_DATA_CONFIG ?= configs/sft_data.yaml
 SFT_CONFIG ?= configs/sft_tiny.yaml
 SFT_FLAGS ?=
 
-.PHONY: setup test test-cluster lint demo run ingest filter dedup pii hinglish hinglish-lid cards tokenizer shards train sft-data sft eval-tasks report serve bench clean
+.PHONY: setup test test-cluster lint demo run ingest filter dedup pii hinglish hinglish-lid cards tokenizer shards train sft-data sft eval-tasks report ablate serve bench clean
 
 setup:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -174,6 +178,12 @@ eval-tasks: $(PY)
 report: $(PY)
 	@test -n "$(RUN)" || { echo "make report RUN=<a trainer out_dir>, e.g. RUN=$(WORKDIR)/sample_run"; exit 2; }
 	$(PY) -m evaluation report $(RUN) --tasks $(EVAL_TASKS)
+
+# Train the same small model on several data variants (stage outputs, pipeline overrides) with several seeds and
+# compare them on held-out Hindi and Hinglish: <out_dir>/ablation.md, .html, .json and ablation_bpb.png.
+# Resumable: run it again after a kill and only unfinished units run.
+ablate: $(PY)
+	$(PY) -m evaluation ablate $(ABLATION_CONFIG) $(ABLATION_FLAGS)
 
 # The web app: chat with CHECKPOINT (a checkpoint, a training run's folder: its newest, or a .gguf file: llama.cpp),
 # browse WORKDIR's pipeline runs, watch training runs; an OpenAI-compatible API. 127.0.0.1 only. By default make

@@ -117,7 +117,7 @@ def run_chain(corpus: Path, workdir: Path, tokenizer_folder: Path) -> dict[str, 
     for stage in STAGES:
         tokenizer = tokenizer_folder / "tokenizer.model"
         if stage.name == "tokenize" and not tokenizer.exists():
-            sample = workdir / "scale" / "05_hinglish" / "output"
+            sample = workdir / "scale" / "05b_decontaminate" / "output"
             subprocess.run([sys.executable, "-m", "tokenizer", "train", str(REPO / "configs" / "tokenizer.yaml"),
                             "--input", str(sample), "--out", str(tokenizer_folder), "--train.vocab_size=8000",
                             "--train.hard_vocab_limit=false", "--sample.sentences=200000"],

@@ -1,5 +1,6 @@
-"""python -m evaluation {evaluate,make-tasks,sft-eval,report}: measure a checkpoint on held-out texts and tasks,
-write the held-out set, measure what SFT changed, and write a training run's report. Each command lives in its
+"""python -m evaluation {evaluate,make-tasks,sft-eval,report,ablate}: measure a checkpoint on held-out texts and
+tasks, write the held-out set, measure what SFT changed, write a training run's report, and compare data variants
+by training the same small model on each (ablate). Each command lives in its
 module (an `add_commands(subparsers) -> {name: handler}`); a new one is one more entry in COMMANDS."""
 
 from __future__ import annotations
@@ -8,10 +9,11 @@ import argparse
 import sys
 
 from evaluation import commands, report, sft_eval
+from evaluation.ablation import cli as ablation
 from model.errors import ModelInputError
 from pipeline.errors import cli_errors
 
-COMMANDS = (commands, sft_eval, report)
+COMMANDS = (commands, sft_eval, report, ablation)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,7 +52,7 @@ def pipeline_stages(shards: dict) -> list[dict]:
     run the tokenize stage names, or the one above a stage's output folder that `tokenizer shard` read."""
     run_dirs = [shards.get("source", {}).get("run_dir")] + [Path(raw).parent.parent for raw in shards.get("inputs", [])]
     for run_dir in (Path(d) for d in run_dirs if d):  # <workdir>/<run>/<NN_stage>/output
-        stages = sorted(run_dir.glob("[0-9][0-9]_*/stats.json"))
+        stages = sorted(run_dir.glob("[0-9][0-9]*_*/stats.json"))
         if stages:
             return [json.loads(path.read_text()) | {"run": run_dir.name} for path in stages]
     return []

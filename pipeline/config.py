@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pipeline.decontaminate.settings import DecontaminateConfig
 from pipeline.dedup.steps import DedupConfig
 from pipeline.filter.settings import FilterConfig
 from pipeline.hinglish.settings import HinglishConfig
@@ -86,6 +87,7 @@ class StagesConfig:
     filter: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     hinglish: HinglishConfig = field(default_factory=HinglishConfig)
+    decontaminate: DecontaminateConfig = field(default_factory=DecontaminateConfig)
     tokenize: TokenizeConfig = field(default_factory=TokenizeConfig)
 
 

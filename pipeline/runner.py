@@ -75,7 +75,7 @@ def refuse_stale(config: RunConfig) -> None:
 def redo_from(config: RunConfig, name: str) -> list[str]:
     """Remove the folders of stage `name` and of every stage after it; returns what was removed."""
     first = get_stage(name)
-    removed = [s.paths(config).root for s in STAGES if s.number >= first.number and s.paths(config).root.exists()]
+    removed = [s.paths(config).root for s in STAGES[STAGES.index(first) :] if s.paths(config).root.exists()]
     for root in removed:
         shutil.rmtree(root)
     return [str(root) for root in removed]
@@ -94,7 +94,7 @@ def run_stages(config: RunConfig, names: list[str] | None = None, write_cards: b
     for stage in STAGES if not names else []:
         if (reason := stage.missing(config)) is not None:
             print(f"not run: {stage.folder} ({reason})")
-    stages.sort(key=lambda s: s.number)
+    stages.sort(key=STAGES.index)
     refuse_stale(config)
     if config.executor.kind == "ray":
         _ensure_ray(config)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.config import RunConfig
+from pipeline.decontaminate.stage import DECONTAMINATE_NOTES, build_decontaminate, eval_sets_identity
 from pipeline.dedup.stage import DEDUP_NOTES, build_dedup
 from pipeline.filter.hinglish_model import detector_identity, detector_path, ensure_detector
 from pipeline.filter.stage import FILTER_NOTES, build_filter, filter_rule_files
@@ -50,10 +51,11 @@ class Stage:
     prepare: Callable[[RunConfig, StagePaths], None] | None = None
     # Why this config cannot run the stage (the tokenize stage needs a tokenizer), or None
     missing: Callable[[RunConfig], str | None] = _ready
+    suffix: str = ""  # a stage placed between two numbered ones: 05b_decontaminate
 
     @property
     def folder(self) -> str:
-        return f"{self.number:02d}_{self.name}"
+        return f"{self.number:02d}{self.suffix}_{self.name}"
 
     def paths(self, config: RunConfig) -> StagePaths:
         return stage_paths(config.run_dir, self.folder)
@@ -103,6 +105,15 @@ STAGES: list[Stage] = [
         "add romanised and code-mixed copies of a seeded share of the Devanagari Hindi documents",
         HINGLISH_NOTES,
         identity=lambda config: {"rule_files": rule_file_checksums(hinglish_rule_files())},
+    ),
+    Stage(
+        5,
+        "decontaminate",
+        lambda config, paths, previous: build_decontaminate(config.stages.decontaminate, paths, previous),
+        "set aside documents (with their Hinglish copies) that share a word n-gram with an evaluation set",
+        DECONTAMINATE_NOTES,
+        identity=lambda config: {"eval_sets": eval_sets_identity(config.stages.decontaminate)},
+        suffix="b",
     ),
     Stage(
         6,

@@ -59,7 +59,7 @@ def stage_paths(run_dir: Path, folder: str) -> StagePaths:
 def last_stage_output(run_dir: str) -> list[str]:
     """[the output folder of the highest-numbered text stage under `run_dir`]: the corpus the pipeline finished. A
     stage that has not finished (killed, still queued on Slurm, or books that do not balance) is refused by name."""
-    stages = sorted(p.parent for p in Path(run_dir).glob("[0-9][0-9]_*/run.json") if p.parent.name != TOKENS_STAGE)
+    stages = sorted(p.parent for p in Path(run_dir).glob("[0-9][0-9]*_*/run.json") if p.parent.name != TOKENS_STAGE)
     if not stages:
         raise FileNotFoundError(f"{run_dir} holds no stage output: run the pipeline first (make run / make demo), "
                                 f"or pass --input PATH")

@@ -33,14 +33,14 @@ WORDS = "भारत गंगा नदी मानसून बारिश 
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
-    """configs/sample.yaml through 05_hinglish, a small tokenizer trained on it, then 06_tokenize (val 0.3)."""
+    """configs/sample.yaml through 05b_decontaminate, a small tokenizer trained on it, then 06_tokenize (val 0.3)."""
     root = tmp_path_factory.mktemp("tokenize")
     args = ["run", str(SAMPLE_CONFIG), "--workdir", str(root / "work"), "--no-cards",
             "--set", "stages.filter.language.hinglish_model=none", "--set", "stages.tokenize.val_fraction=0.3"]
     assert main(args) == 0  # no tokenizer yet: stages 01-05 only
     run_dir = load_run_config(str(SAMPLE_CONFIG), workdir=str(root / "work")).run_dir
     model = train_tokenizer(TokenizerConfig(out=str(root / "tok"),
-                                            sample=SampleConfig(inputs=[str(run_dir / "05_hinglish" / "output")]),
+                                            sample=SampleConfig(inputs=[str(run_dir / "05b_decontaminate" / "output")]),
                                             train=TrainConfig(vocab_size=400, hard_vocab_limit=False)))
     assert main([*args, "--stage", "tokenize", f"--stages.tokenize.tokenizer={model}"]) == 0
     return run_dir, model
@@ -62,7 +62,7 @@ def shard_documents(folder: Path) -> dict[str, list[tuple[int, ...]]]:
 def test_no_root_document_has_tokens_on_both_sides_of_the_split(sample_run):
     run_dir, model = sample_run
     sp = spm.SentencePieceProcessor(model_file=str(model))
-    documents = read_jsonl_folder(run_dir / "05_hinglish" / "output")
+    documents = read_jsonl_folder(run_dir / "05b_decontaminate" / "output")
     root_of = {tuple(sp.encode(d["text"])): d["metadata"].get("parent_id") or d["id"] for d in documents}
     assert any("parent_id" in d["metadata"] for d in documents), "the sample run has Hinglish copies"
     sides: dict[str, set[str]] = {}
@@ -79,7 +79,7 @@ def test_rehydrated_train_tokens_are_the_weighted_sum_and_the_books_balance(samp
     sp = spm.SentencePieceProcessor(model_file=str(model))
     meta = json.loads((run_dir / "06_tokenize" / "output" / "meta.json").read_text())
     weighted = plain = 0
-    for doc in read_jsonl_folder(run_dir / "05_hinglish" / "output"):
+    for doc in read_jsonl_folder(run_dir / "05b_decontaminate" / "output"):
         if split_of(doc["metadata"].get("parent_id") or doc["id"], 0.3) == "train":
             tokens = len(sp.encode(doc["text"])) + 2  # <bos> ids <eos>
             weighted += doc["metadata"]["rehydration_weight"] * tokens
@@ -89,7 +89,7 @@ def test_rehydrated_train_tokens_are_the_weighted_sum_and_the_books_balance(samp
     books = json.loads((run_dir / "06_tokenize" / "stats.json").read_text())
     written = meta["totals"]["train"]["documents"] + meta["totals"]["val"]["documents"]
     assert books["balanced"] and books["documents_in"] + books["documents_added"] == books["documents_out"] == written
-    assert meta["source"]["stage"] == "05_hinglish" and len(meta["source"]["fingerprint"]) == 16
+    assert meta["source"]["stage"] == "05b_decontaminate" and len(meta["source"]["fingerprint"]) == 16
 
 
 def test_the_trainer_trains_on_the_stage_output(sample_run, tmp_path):

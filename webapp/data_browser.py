@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.documents import Document, read_documents
 from pipeline.workdir import StagePaths, stage_paths
 
-STAGE_FOLDER = re.compile(r"^\d\d_[a-z0-9_]+$")
+STAGE_FOLDER = re.compile(r"^\d\d[a-z]?_[a-z0-9_]+$")
 SAFE_NAME = re.compile(r"^[\w.-]+$")  # a run, stage, folder or file name: no separators, no '..' alone
 # The metadata that says where a document came from and why it went; everything numeric besides is a score.
 PROVENANCE = ("source", "file", "line", "filter_reason", "ingest_error", "ingest_error_detail", "duplicate_of")

@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from webapp.ablations import router as ablations_router
 from webapp.api_errors import install_error_handlers
 from webapp.data_browser import WorkFolder
 from webapp.generation import ServedModel
@@ -74,5 +75,6 @@ def create_app(model: ServedModel, work: WorkFolder, training: TrainingRuns, lim
 
     app.include_router(openai_router)
     app.include_router(pages_router)
+    app.include_router(ablations_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

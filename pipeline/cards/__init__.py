@@ -23,6 +23,7 @@ from pipeline.cards.profile import (
 from pipeline.cards.render import render_markdown
 from pipeline.cards.sections import largest_clusters, lines_removed
 from pipeline.config import RunConfig
+from pipeline.decontaminate.card import decontamination_summary
 from pipeline.documents import read_documents
 
 
@@ -83,6 +84,8 @@ def write_stage_card(config: RunConfig, stage, summary: dict) -> Path:
         "tokens": tokens,
         "lines_removed": lines_removed(summary["steps"], [paths.output, paths.rejected]),
         "largest_clusters": largest_clusters(paths.output, paths.removed) if stage.notes.get("s_curve") else [],
+        "decontamination": decontamination_summary(config.stages.decontaminate, paths, summary["steps"])
+        if stage.name == "decontaminate" else None,
         "plots": plots,
         "notes": stage.notes,
         "made_from": json.loads(paths.fingerprint.read_text()) if paths.fingerprint.exists() else {},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.cards.sections import largest_clusters_markdown, lines_removed_markdown
+from pipeline.decontaminate.card import decontamination_markdown
 from pipeline.markdown import markdown_table
 
 # The card lists this many set-aside records by file and line; stats.json lists more.
@@ -81,6 +82,7 @@ def render_markdown(card: dict) -> str:
         "",
         *_set_aside_section(card),
         *lines_removed_markdown(card.get("lines_removed", [])),
+        *decontamination_markdown(card.get("decontamination")),
         *_scores_section(card),
         *_added_section(card),
         *_tokens_section(card.get("tokens")),

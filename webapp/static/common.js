@@ -3,7 +3,8 @@
 
 function renderHeader(here) {
   const header = document.createElement("header");
-  const links = [["/", "Chat", "chat"], ["/runs", "Data", "runs"], ["/train", "Training", "train"]];
+  const links = [["/", "Chat", "chat"], ["/runs", "Data", "runs"], ["/train", "Training", "train"],
+    ["/ablations", "Ablations", "ablations"]];
   header.innerHTML = '<span class="brand">hindi-slm</span><nav></nav><span class="model" id="model-name"></span>';
   for (const [href, label, key] of links) {
     const a = document.createElement("a");
