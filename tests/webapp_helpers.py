@@ -19,6 +19,7 @@ from pathlib import Path
 
 import uvicorn
 
+from model.backend import load_backend
 from pipeline.typed_config import load_config
 from tests.conftest import REPO, SAMPLE_CONFIG
 from tests.trainer_helpers import build_shards
@@ -189,8 +190,8 @@ class InProcessServer:
 def gated_server(checkpoint: Path, folder: Path, max_waiting: int, allowed: list[str]) -> Iterator[InProcessServer]:
     """The web app in this process (uvicorn on a thread, a free loopback port) over `checkpoint`, with its
     tokenizer behind a GatedTokenizer; answers the model name "tiny"."""
-    model = ServedModel(checkpoint, "tiny")
-    model.sp = GatedTokenizer(model.sp)
+    model = ServedModel(load_backend(checkpoint), "tiny")
+    model.backend.vocab = GatedTokenizer(model.backend.vocab)
     app = create_app(model, WorkFolder(folder, folder), TrainingRuns([folder]), ServerLimits(max_waiting=max_waiting),
                      allowed_host_names("127.0.0.1", allowed))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
@@ -198,8 +199,8 @@ def gated_server(checkpoint: Path, folder: Path, max_waiting: int, allowed: list
     thread.start()
     try:
         wait_for(lambda: server.started, timeout=60, what="uvicorn to listen")
-        yield InProcessServer(server.config.port, model.sp)
+        yield InProcessServer(server.config.port, model.backend.vocab)
     finally:
-        model.sp.gate.set()
+        model.backend.vocab.gate.set()
         server.should_exit = True
         thread.join(timeout=30)
