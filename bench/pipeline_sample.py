@@ -71,8 +71,10 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
         print(f"repeat {i}: ours {ours[-1]:.2f} CPU s, stock {stock[-1]:.2f}", flush=True)
     ratios = [s / o for o, s in zip(ours, stock, strict=True)]
-    print(f"{args.stage}: {megabytes:.2f} MB; ours {megabytes / max(ours):.2f}–{megabytes / min(ours):.2f} MB/s/core, "
-          f"stock {megabytes / max(stock):.2f}–{megabytes / min(stock):.2f}; ratio {min(ratios):.2f}–{max(ratios):.2f}")
+    print(
+        f"{args.stage}: {megabytes:.2f} MB; ours {megabytes / max(ours):.2f}–{megabytes / min(ours):.2f} MB/s/core, "
+        f"stock {megabytes / max(stock):.2f}–{megabytes / min(stock):.2f}; ratio {min(ratios):.2f}–{max(ratios):.2f}"
+    )
 
 
 if __name__ == "__main__":
