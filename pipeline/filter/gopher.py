@@ -63,13 +63,15 @@ class FastGopherQuality(GopherQualityFilter):
         if self.max_symbol_word_ratio and (text.count("...") + text.count("…")) / n_words > self.max_symbol_word_ratio:
             return False, "gopher_too_many_ellipsis"
         lines = text.splitlines()
-        if self.max_bullet_lines_ratio and sum(
-            s.lstrip().startswith(("•", "-")) for s in lines
-        ) / len(lines) > self.max_bullet_lines_ratio:
+        if (
+            self.max_bullet_lines_ratio
+            and sum(s.lstrip().startswith(("•", "-")) for s in lines) / len(lines) > self.max_bullet_lines_ratio
+        ):
             return False, "gopher_too_many_bullets"
-        if self.max_ellipsis_lines_ratio and sum(
-            s.rstrip().endswith(("...", "…")) for s in lines
-        ) / len(lines) > self.max_ellipsis_lines_ratio:
+        if (
+            self.max_ellipsis_lines_ratio
+            and sum(s.rstrip().endswith(("...", "…")) for s in lines) / len(lines) > self.max_ellipsis_lines_ratio
+        ):
             return False, "gopher_too_many_end_ellipsis"
         if self.max_non_alpha_words_ratio and sum(alpha for _, alpha in classes) / n_words < (
             self.max_non_alpha_words_ratio
