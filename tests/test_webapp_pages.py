@@ -155,8 +155,8 @@ def test_the_data_page_shows_added_copies_as_added_not_as_set_aside(browser, ser
     browser.get(served.server.url + "/runs/sample")
     until(browser, lambda d: css(d, "#stage-02_filter"), "the stage cards")
     set_aside, added = browser.execute_script(
-        "const stage = {stage: '05_hinglish', set_aside_by_filter: {}, "
-        "added_by_step: {romanize: {romanized_copy: 12}}};"
+        "const stage = {stage: '05_hinglish', set_aside_by_filter: {},"
+        " added_by_step: {romanize: {romanized_copy: 12}}};"
         "return [reasonsTable(stage).textContent, addedSection(stage).map((e) => e.textContent).join(' ')];")
     assert "romanized_copy" not in set_aside and set_aside == "Nothing set aside."
     assert added.startswith("Added, by step") and "romanized_copy" in added and "12" in added
