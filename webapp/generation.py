@@ -80,6 +80,7 @@ class ServedModel:
         def count(token: int) -> None:  # the reply's tokens so far, for usage when a stop string cuts it
             nonlocal tokens
             tokens += 1
+            emit("")  # a client that left is noticed at every token, also at tokens that add no text
 
         try:
             reply = generate_reply(self.backend, messages, request.max_tokens, request.sampling, on_text,
