@@ -37,9 +37,9 @@ CORPUS_LID_INPUTS := $(if $(wildcard $(CORPUS)/hinglish),--devanagari $(CORPUS)/
 	--english $(CORPUS)/hi_web_like/libreoffice_help_hi.jsonl.gz --hinglish $(CORPUS)/hinglish)
 HINGLISH_LID_INPUTS ?= $(or $(CORPUS_LID_INPUTS),--mixed $(RUN_DIR)/01_ingest/output)
 
-# Held-out evaluation sets (python -m model make-tasks), kept out of training: the corpus's Hindi stories and its
+# Held-out evaluation sets (python -m evaluation make-tasks), kept out of training: the corpus's Hindi stories and its
 # Code-Mixed-Dialog Hinglish when the corpus is beside the repository, else the val split of SHARDS_DIR. The task
-# YAMLs of model/lm_eval_tasks/ read EVAL_TASKS as work/eval_tasks.
+# YAMLs of evaluation/lm_eval_tasks/ read EVAL_TASKS as work/eval_tasks.
 EVAL_TASKS ?= $(WORKDIR)/eval_tasks
 EVAL_INPUTS ?= $(if $(wildcard $(CORPUS)/hi_stories),--input $(CORPUS)/hi_stories \
 	--hinglish $(CORPUS)/hinglish/codemixed_dialog_hi_trn_dev.jsonl)
@@ -159,12 +159,12 @@ cards: $(PY)
 	$(PY) -m pipeline card $(CONFIG) --workdir $(WORKDIR) $(INPUT_FLAGS)
 
 eval-tasks: $(PY)
-	$(PY) -m model make-tasks $(or $(EVAL_INPUTS),--val-shards $(SHARDS_DIR)) --out $(EVAL_TASKS)
+	$(PY) -m evaluation make-tasks $(or $(EVAL_INPUTS),--val-shards $(SHARDS_DIR)) --out $(EVAL_TASKS)
 
 # One page for a training run: RUN/report.html (self-contained) and RUN/report.md, evaluated on EVAL_TASKS.
 report: $(PY)
 	@test -n "$(RUN)" || { echo "make report RUN=<a trainer out_dir>, e.g. RUN=$(WORKDIR)/sample_run"; exit 2; }
-	$(PY) -m trainer.report $(RUN) --tasks $(EVAL_TASKS)
+	$(PY) -m evaluation report $(RUN) --tasks $(EVAL_TASKS)
 
 # The web app: chat with CHECKPOINT (a checkpoint, or a training run's folder: its newest), browse WORKDIR's pipeline
 # runs, watch training runs; an OpenAI-compatible API. 127.0.0.1 only.

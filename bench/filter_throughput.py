@@ -43,7 +43,8 @@ def run() -> list[BenchResult]:
         raise SystemExit(f"{CORPUS} is absent: the filter benchmark reads the shared corpus")
     with tempfile.TemporaryDirectory() as tmp:
         config, ingest_paths, megabytes = ingest_corpus(tmp)
-        ensure_detector(config, ingest_paths)  # the stage's romanised-Hindi detector, as the runner trains it
+        # the stage's romanised-Hindi detector, as the runner trains it
+        ensure_detector(config.stages.filter.language, config.workdir, ingest_paths)
         stage = get_stage("filter")
         ours, stock = [], []
         for i in range(REPEATS):

@@ -18,7 +18,8 @@ from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from bench.results_table import BenchResult
-from pipeline.config import IngestConfig, RunConfig, SourceConfig
+from pipeline.config import RunConfig, SourceConfig
+from pipeline.ingest.settings import IngestConfig
 from pipeline.runner import run_stages
 from pipeline.stages import get_stage
 from pipeline.workdir import StagePaths

@@ -1,5 +1,5 @@
 """Encoding throughput per core of our tokenizer, as `tokenizer shard` encodes (sentencepiece behind a word
-cache, tokenizer/word_cache.py), against Hugging Face `tokenizers` loading the tokenizer.json we write for the
+cache, pipeline/tokenize/word_cache.py), against Hugging Face `tokenizers` loading the tokenizer.json we write for the
 same model; one thread each, the same documents, the same ids (checked).
 
 The model is trained here with configs/tokenizer.yaml on ../shared/corpus (hi_wiki_or_news + hi_wikipedia +
@@ -22,10 +22,10 @@ from tokenizers import Tokenizer
 from bench.results_table import BenchResult
 from bench.timing import best_alternating
 from pipeline.documents import read_documents
+from pipeline.tokenize.word_cache import WordCachedEncoder
 from pipeline.typed_config import load_config
 from tokenizer.config import TokenizerConfig
 from tokenizer.train import train_tokenizer
-from tokenizer.word_cache import WordCachedEncoder
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

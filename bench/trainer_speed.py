@@ -18,9 +18,9 @@ from transformers import Gemma3ForCausalLM as HFGemma3
 from bench.results_table import BenchResult
 from bench.timing import best_alternating
 from model.hf import to_hf
+from pipeline.tokenize.shards import write_shards
 from pipeline.typed_config import load_config
 from tokenizer.config import ShardConfig, TokenizerConfig
-from tokenizer.shards import write_shards
 from tokenizer.train import train_tokenizer
 from trainer.config import TrainConfig
 from trainer.loop import Trainer

@@ -1,5 +1,5 @@
-"""python -m model {generate,chat,export-hf,export-gguf,info,eval,make-tasks}: sample from a checkpoint, talk to it,
-export it to Hugging Face or llama.cpp, count it, measure it on held-out text and tasks."""
+"""python -m model {generate,chat,export-hf,export-gguf,info}: sample from a checkpoint, talk to it, export it to
+Hugging Face or llama.cpp, count it (`python -m evaluation` measures it)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ import torch
 
 from model.config import PRESETS, preset
 from model.errors import ModelInputError
-from model.evaluate_cli import add_commands as evaluation_commands
-from model.evaluate_cli import tokenizer_of
 from model.gemma3 import Gemma3ForCausalLM
 from model.generate import generate
-from model.hf import from_hf
-from pipeline.documents import BadRecordError
+from model.hf import from_hf, tokenizer_of
 
 
 def _tokenizer(args):
@@ -142,12 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     info.add_argument("--preset", default="gemma3-270m", choices=sorted(PRESETS))
     info.add_argument("--vocab", type=int, help="tokenizer vocabulary (padded to a multiple of 128)")
     handlers = {"generate": cmd_generate, "chat": cmd_chat, "export-hf": cmd_export,
-                "export-gguf": cmd_export_gguf, "info": cmd_info,
-                **evaluation_commands(commands)}
+                "export-gguf": cmd_export_gguf, "info": cmd_info}
     args = parser.parse_args(argv)
     try:
         handlers[args.command](args)
-    except (FileNotFoundError, ModelInputError, BadRecordError) as err:
+    except (FileNotFoundError, ModelInputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -12,8 +12,10 @@ import json
 import shutil
 from pathlib import Path
 
+import sentencepiece as spm
 from safetensors.torch import load_file, save_file
 
+from model.chat_format import CHAT_TEMPLATE
 from model.config import ModelConfig
 from model.errors import ModelInputError
 from model.gemma3 import Gemma3ForCausalLM
@@ -113,10 +115,21 @@ def to_hf(module: Gemma3ForCausalLM, directory: str | Path, tokenizer_dir: str |
     generation = {"bos_token_id": module.config.bos_token_id, "eos_token_id": module.config.eos_token_id,
                   "pad_token_id": module.config.pad_token_id}
     (out / "generation_config.json").write_text(json.dumps(generation, indent=2))
-    for name in TOKENIZER_FILES if tokenizer_dir else ():
-        if (Path(tokenizer_dir) / name).exists():
-            shutil.copy(Path(tokenizer_dir) / name, out / name)
+    if tokenizer_dir:
+        copy_tokenizer_files(tokenizer_dir, out)
     return out
+
+
+def copy_tokenizer_files(tokenizer_dir: str | Path, out: str | Path) -> None:
+    """The tokenizer's files into a model directory, its tokenizer_config.json with the model's chat template: the
+    turn format is the model's, so the tokenizer folder has none and every checkpoint or export carries it."""
+    for name in TOKENIZER_FILES:
+        if (Path(tokenizer_dir) / name).exists():
+            shutil.copy(Path(tokenizer_dir) / name, Path(out) / name)
+    config_file = Path(out) / "tokenizer_config.json"
+    if config_file.exists():
+        config = json.loads(config_file.read_text()) | {"chat_template": CHAT_TEMPLATE}
+        config_file.write_text(json.dumps(config, indent=2))
 
 
 def from_hf(directory: str | Path, attention: str = "auto") -> Gemma3ForCausalLM:
@@ -142,3 +155,11 @@ def from_hf(directory: str | Path, attention: str = "auto") -> Gemma3ForCausalLM
     return module
 
 
+
+
+def tokenizer_of(checkpoint: str | Path, tokenizer: str | Path | None = None) -> spm.SentencePieceProcessor:
+    """The SentencePiece model a checkpoint directory carries, or `tokenizer` when given."""
+    path = Path(tokenizer or Path(checkpoint) / "tokenizer.model")
+    if not path.exists():
+        raise FileNotFoundError(f"no tokenizer at {path}: pass --tokenizer FILE.model")
+    return spm.SentencePieceProcessor(model_file=str(path))

@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 
 from pipeline.config import RunConfig, load_run_config
-from pipeline.ingest.readers import MalformedRecordError
-from pipeline.ingest.sources import SourceUnavailable
-from pipeline.runner import StageError, finish_stage, redo_from, run_stages
+from pipeline.errors import cli_errors
+from pipeline.runner import finish_stage, redo_from, run_stages
 from pipeline.stages import STAGES, get_stage
-from pipeline.typed_config import ConfigError, cli_overrides
+from pipeline.typed_config import cli_overrides
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -111,36 +110,36 @@ def _where(config: RunConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args, extra = _parser().parse_known_args(argv)
+    return cli_errors(lambda: _command(args, extra))
+
+
+def _command(args: argparse.Namespace, extra: list[str]) -> int:
     if args.command == "romanize":
         _romanize(args.seed)
         return 0
     if args.command == "hinglish-lid":
         return _hinglish_lid(args)
-    try:
-        config = _config(args, extra)
-        if args.command == "run":
-            if args.redo_from:
-                for removed in redo_from(config, args.redo_from):
-                    print(f"removed {removed}")
-            for summary in run_stages(config, args.stage, write_cards=not args.no_cards):
-                added = f" + {summary['documents_added']:,} added" if summary["documents_added"] else ""
-                print(
-                    f"{summary['stage']}: {summary['documents_in']:,} in{added} = {summary['documents_out']:,} out "
-                    f"+ {summary['documents_set_aside']:,} set aside"
-                )
-            _where(config)
-        elif args.command == "card":
-            for stage in [get_stage(n) for n in args.stage] or STAGES:
-                if stage.paths(config).logs.exists():
-                    finish_stage(config, stage)
-            _where(config)
-        elif args.run_dir:
-            print(config.run_dir)
-        else:
-            _where(config)
-    except (ConfigError, SourceUnavailable, StageError, MalformedRecordError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config = _config(args, extra)
+    if args.command == "run":
+        if args.redo_from:
+            for removed in redo_from(config, args.redo_from):
+                print(f"removed {removed}")
+        for summary in run_stages(config, args.stage, write_cards=not args.no_cards):
+            added = f" + {summary['documents_added']:,} added" if summary["documents_added"] else ""
+            print(
+                f"{summary['stage']}: {summary['documents_in']:,} in{added} = {summary['documents_out']:,} out "
+                f"+ {summary['documents_set_aside']:,} set aside"
+            )
+        _where(config)
+    elif args.command == "card":
+        for stage in [get_stage(n) for n in args.stage] or STAGES:
+            if stage.paths(config).logs.exists():
+                finish_stage(config, stage)
+        _where(config)
+    elif args.run_dir:
+        print(config.run_dir)
+    else:
+        _where(config)
     return 0
 
 

@@ -14,9 +14,10 @@ from typing import Literal
 
 from pipeline.dedup.steps import DedupConfig
 from pipeline.filter.settings import FilterConfig
-from pipeline.hinglish.augment import HinglishConfig
+from pipeline.hinglish.settings import HinglishConfig
+from pipeline.ingest.settings import IngestConfig
+from pipeline.tokenize.settings import TokenizeConfig
 from pipeline.typed_config import ConfigError, load_config
-from tokenizer.config import ShardLayout
 
 SourceKind = Literal["jsonl", "parquet", "text", "hf"]
 
@@ -77,30 +78,6 @@ class ExecutorConfig:
     workers: int = -1  # tasks running at once; -1 = as many as tasks
     slurm: SlurmConfig = field(default_factory=SlurmConfig)
     ray: RayConfig = field(default_factory=RayConfig)
-
-
-@dataclass
-class IngestConfig:
-    """Stage 01_ingest: read, validate, normalise, give stable ids."""
-
-    # keep: Devanagari digits (०-९) are real Hindi orthography, and the PII stage must find numbers written
-    # in them without touching digits elsewhere; `ascii` maps them to 0-9 for corpora that want one digit set.
-    devanagari_digits: Literal["keep", "ascii"] = "keep"
-    # indic-nlp's nasal modes. do_nothing: हिन्दी and हिंदी are both standard spellings and the model should
-    # read and write both; to_anusvaara_strict merges panchamakshar into anusvara. Candrabindu is never
-    # turned into anusvara (हँस "laughs" and हंस "swan" are different words).
-    nasals: Literal["do_nothing", "to_anusvaara_strict", "to_anusvaara_relaxed", "to_nasal_consonants"] = "do_nothing"
-    # 2M characters is ~50 times a long Wikipedia article; larger records are dumps or concatenation bugs.
-    max_doc_chars: int = 2_000_000
-    strict: bool = False  # stop at the first bad record instead of counting it and going on
-
-
-@dataclass
-class TokenizeConfig(ShardLayout):
-    """Stage 06_tokenize: the shard layout (tokenizer/config.py) and the SentencePiece model that encodes."""
-
-    tokenizer: str = ""  # tokenizer.model; `make shards` passes the one `make tokenizer` trained
-    threads: int = 1  # per task: the executor's tasks are the parallelism
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,18 @@ from typing import Literal
 import orjson
 import zstandard
 
+from pipeline.errors import UserError
+
 SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".txt")
 MALFORMED = object()  # what json_lines gives for a line that is not JSON
 
 
-class BadRecordError(ValueError):
+class BadRecordError(UserError):
     """A record that cannot be read; names the file and line."""
+
+
+class NoDocumentsError(UserError):
+    """A file or folder given as documents holds none."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,20 @@ def read_documents(paths: list[str | Path], limit: int | None = None, missing_ok
             yield document
 
 
+def document_texts(path: str | Path) -> list[str]:
+    """The texts of a file or folder of held-out documents: plain text (.txt) has one per line; JSONL (.jsonl,
+    .jsonl.gz, .jsonl.zst) one per record's `text` (a bad record names its file and line)."""
+    documents = [doc.text for doc in read_documents([path], text_per="line") if doc.text.strip()]
+    if not documents:
+        raise NoDocumentsError(f"{path} holds no document")
+    return documents
+
+
+def text_set_name(path: str | Path) -> str:
+    """What a held-out file or folder is called in figures and logs: its name without suffixes."""
+    return Path(path).name.split(".")[0]
+
+
 def open_text(path: Path) -> io.TextIOBase:
     """A text file, decompressed by its ending (.gz, .zst)."""
     if path.name.endswith(".gz"):
@@ -90,15 +111,21 @@ def _text_documents(path: Path, text_per: str) -> Iterator[Document]:
 
 
 def json_lines(path: Path) -> Iterator[tuple[int, object]]:
-    """(line number, parsed value) of every non-blank line of a JSONL file; MALFORMED where a line is no JSON."""
-    with open_text(path) as f:
-        for line_number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield line_number, orjson.loads(line)
-            except orjson.JSONDecodeError:
-                yield line_number, MALFORMED
+    """(line number, parsed value) of every non-blank line of a JSONL file; MALFORMED where a line is no JSON. A
+    compressed file cut short (still being written, or a copy interrupted) is a BadRecordError naming it."""
+    line_number = 0
+    try:
+        with open_text(path) as f:
+            for line_number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield line_number, orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    yield line_number, MALFORMED
+    except (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError, UnicodeDecodeError) as err:
+        raise BadRecordError(f"{path}: unreadable after line {line_number} ({err}): a file still being written "
+                             f"or cut short") from None
 
 
 def _jsonl_records(path: Path) -> Iterator[Document]:

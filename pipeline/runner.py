@@ -12,20 +12,21 @@ from datatrove.executor.base import PipelineExecutor
 
 from pipeline.accounting import write_stage_stats
 from pipeline.config import RunConfig
+from pipeline.errors import UserError
 from pipeline.executors import build_executor, wait_for_slurm_jobs
-from pipeline.filter.hinglish_model import detector_identity, ensure_detector
 from pipeline.stages import STAGES, Phase, Stage, get_stage, previous_stage
-from pipeline.tokenize.stage import tokenizer_identity
+from pipeline.workdir import unfinished
 
 
-class StageError(RuntimeError):
+class StageError(UserError):
     """A stage that cannot run as asked (missing input, changed settings) or whose books do not balance."""
 
 
 def fingerprint(config: RunConfig, stage: Stage) -> dict:
-    """What decides a stage's output: its settings, task count and input. The input of a later stage is the
-    previous stage's fingerprint (as a digest), so a change anywhere upstream changes every stage after it.
-    Completion markers are only valid for the same fingerprint."""
+    """What decides a stage's output: its settings, task count and input, and what its `identity` hook names (input
+    files, models, word lists). The input of a later stage is the previous stage's fingerprint (as a digest), so a
+    change anywhere upstream changes every stage after it. Completion markers are only valid for the same
+    fingerprint."""
     previous = previous_stage(stage)
     settings = getattr(config.stages, stage.name, None)
     made_from = {
@@ -36,11 +37,7 @@ def fingerprint(config: RunConfig, stage: Stage) -> dict:
         "settings": dataclasses.asdict(settings) if settings is not None else {},
         "tasks": config.executor.tasks,
     }
-    if stage.name == "filter":
-        made_from["hinglish_detector"] = detector_identity(config)
-    if stage.name == "tokenize":
-        made_from["tokenizer_sha256"] = tokenizer_identity(config)
-    return json.loads(json.dumps(made_from))  # as stored: mapping keys become strings
+    return json.loads(json.dumps(made_from | stage.identity(config)))  # as stored: mapping keys become strings
 
 
 def _digest(made_from: dict) -> str:
@@ -94,9 +91,9 @@ def _record_fingerprint(config: RunConfig, stage: Stage) -> None:
 def run_stages(config: RunConfig, names: list[str] | None = None, write_cards: bool = True) -> list[dict]:
     """Run the named stages (all, in order, by default); returns each finished stage's summary."""
     stages = [get_stage(n) for n in names] if names else [s for s in STAGES if runnable(config, s)]
-    if not names and len(stages) < len(STAGES):
-        print(f"not run: {', '.join(s.folder for s in STAGES if s not in stages)} (no stages.tokenize.tokenizer; "
-              f"`make tokenizer shards` trains one and runs the stage)")
+    for stage in STAGES if not names else []:
+        if (reason := stage.missing(config)) is not None:
+            print(f"not run: {stage.folder} ({reason})")
     stages.sort(key=lambda s: s.number)
     refuse_stale(config)
     if config.executor.kind == "ray":
@@ -124,18 +121,18 @@ def _run_on_slurm(config: RunConfig, stages: list[Stage], write_cards: bool) -> 
         return []
     wait_for_slurm_jobs(jobs)
     summaries = [finish_stage(config, stage, write_cards) for stage in stages]
-    unfinished = [f"{s['stage']} ({s['tasks_completed']} of {s['tasks']} tasks)" for s in summaries
+    incomplete = [f"{s['stage']} ({s['tasks_completed']} of {s['tasks']} tasks)" for s in summaries
                   if s["tasks_completed"] < s["tasks"]]
-    if unfinished:
-        raise StageError(f"Slurm jobs ended without finishing {', '.join(unfinished)}: see each stage's "
+    if incomplete:
+        raise StageError(f"Slurm jobs ended without finishing {', '.join(incomplete)}: see each stage's "
                          f"logs/slurm/; run the same command again to run only the unfinished tasks")
     return summaries
 
 
 def runnable(config: RunConfig, stage: Stage) -> bool:
-    """Whether this config can run the stage: the tokenize stage needs a tokenizer, which is trained on the
-    stages before it."""
-    return stage.name != "tokenize" or bool(config.stages.tokenize.tokenizer)
+    """Whether this config can run the stage (the tokenize stage needs a tokenizer, trained on the stages before
+    it)."""
+    return stage.missing(config) is None
 
 
 def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None,
@@ -145,18 +142,21 @@ def _run_stage(config: RunConfig, stage: Stage, depends: PipelineExecutor | None
     stage's books are all zeros)."""
     paths = stage.paths(config)
     previous = previous_stage(stage)
-    if previous is not None and config.executor.kind != "slurm":
-        if not any(Path(previous.paths(config).output).glob("*")):
-            if previous.paths(config).stats.exists():
-                print(f"{stage.folder}: {previous.folder} kept no documents, so there is nothing to do")
-                _record_fingerprint(config, stage)
-                return None
+    if previous is not None and config.executor.kind != "slurm":  # on Slurm, a job waits for the one before
+        if not previous.paths(config).root.exists():
+            raise StageError(f"{stage.folder} reads {previous.folder}, which has not run: run "
+                             f"`--stage {previous.name}` first")
+        if (problem := unfinished(previous.paths(config).root)) is not None:
             raise StageError(
-                f"{stage.folder} reads {previous.paths(config).output}, which is empty: run "
-                f"`--stage {previous.name}` first"
+                f"{stage.folder} reads {previous.folder}, which is unfinished ({problem}): finish it with "
+                f"`--stage {previous.name}` first (its finished tasks are skipped)"
             )
-    if stage.name == "filter":  # the detector is an input of the stage: there before its fingerprint is recorded
-        ensure_detector(config, previous.paths(config))
+        if not any(Path(previous.paths(config).output).glob("*")):
+            print(f"{stage.folder}: {previous.folder} kept no documents, so there is nothing to do")
+            _record_fingerprint(config, stage)
+            return None
+    if stage.prepare is not None:  # what the stage reads besides its input: there before its fingerprint
+        stage.prepare(config, previous.paths(config) if previous else None)
     _record_fingerprint(config, stage)
     built = stage.build(config, paths, previous.paths(config) if previous else None)
     phases = built if built and isinstance(built[0], Phase) else [Phase("main", built)]

@@ -8,6 +8,7 @@ from transformers import AutoTokenizer
 from model.chat import chat, generate_reply
 from model.chat_format import END, render_chat
 from model.config import preset
+from model.hf import copy_tokenizer_files
 from tests.model_helpers import random_model
 from tests.trainer_helpers import build_shards
 
@@ -22,7 +23,11 @@ TURNS = [
 
 @pytest.fixture(scope="module")
 def tokenizer_dir(tmp_path_factory):
-    return build_shards(tmp_path_factory.mktemp("chat")).parent / "tok"
+    """A model directory's tokenizer files (the tokenizer's, with the model's chat template), as every checkpoint
+    and export carries them."""
+    trained = build_shards(tmp_path_factory.mktemp("chat")).parent / "tok"
+    copy_tokenizer_files(trained, trained.parent)
+    return trained.parent
 
 
 @pytest.fixture(scope="module")

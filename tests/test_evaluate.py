@@ -8,16 +8,15 @@ from dataclasses import replace
 import pytest
 import torch
 
-from model.__main__ import main
+from evaluation.__main__ import main
+from evaluation.multiple_choice import accuracy, next_sentence_items, option_loglikelihoods, sentences
 from model.config import preset
-from model.evaluate import score_documents, windows
-from model.evaluate_cli import tokenizer_of
-from model.hf import from_hf
-from model.multiple_choice import accuracy, next_sentence_items, option_loglikelihoods, sentences
+from model.hf import from_hf, tokenizer_of
+from model.scoring import score_documents, windows
 from tests.conftest import write_jsonl
 from tests.evaluation_helpers import TRAINED, UNRELATED, latest_checkpoint
 from tests.model_helpers import random_model
-from tests.trainer_helpers import read_log
+from trainer.logger import read_log
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def checkpoint(repeated_text_run):
 
 
 def eval_json(capsys, *args) -> dict:
-    assert main(["eval", *args, "--json"]) == 0
+    assert main(["evaluate", *args, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -109,12 +108,13 @@ def test_next_sentence_items_need_two_documents():
 
 def test_a_bad_record_is_named_with_its_file_and_line(checkpoint, tmp_path, capsys):
     (tmp_path / "bad.jsonl").write_text('{"text": "ठीक"}\n{"title": "no text"}\n', encoding="utf-8")
-    assert main(["eval", "--checkpoint", str(checkpoint), "--text", str(tmp_path / "bad.jsonl")]) == 2
+    assert main(["evaluate", "--checkpoint", str(checkpoint), "--text", str(tmp_path / "bad.jsonl")]) == 2
     assert f"{tmp_path / 'bad.jsonl'}:2" in capsys.readouterr().err
 
 
-def test_the_trainer_reports_the_held_out_figure_that_model_eval_gives(repeated_text_run, checkpoint, capsys):
+def test_the_trainer_reports_the_held_out_figure_that_evaluate_gives(repeated_text_run, checkpoint, capsys):
     last = [r for r in read_log(repeated_text_run) if r.get("event") == "eval"][-1]
     figures = eval_json(capsys, "--checkpoint", str(checkpoint), "--context", "64", "--stride", "32", "--text",
                         str(repeated_text_run.parent / "trained.txt"))
     assert last["heldout_bpb/trained"] == pytest.approx(figures["texts"]["trained"]["bits_per_byte"], rel=1e-4)
+

@@ -8,8 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from pipeline.config import IngestConfig, SourceConfig
+from pipeline.config import SourceConfig
 from pipeline.ingest.readers import MalformedRecordError, stable_id
+from pipeline.ingest.settings import IngestConfig
 from pipeline.ingest.sources import build_reader
 
 GOOD = {"id": "a1", "text": "भारत एक विशाल देश है।", "title": "भारत", "url": "https://example.org/a1"}

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from model.__main__ import main as model_main
+from evaluation.__main__ import main as evaluation_main
+from evaluation.report import PROMPTS
+from pipeline.tokenize.settings import ShardConfig
+from pipeline.tokenize.shards import write_shards
 from pipeline.typed_config import load_config
 from tests.conftest import REPO, SAMPLE_CONFIG
-from tokenizer.config import SampleConfig, ShardConfig, TokenizerConfig
+from tokenizer.config import SampleConfig, TokenizerConfig
 from tokenizer.config import TrainConfig as TokenizerTrainConfig
-from tokenizer.shards import write_shards
 from tokenizer.train import train_tokenizer
 from trainer.config import TrainConfig
 from trainer.loop import Trainer
-from trainer.report import PROMPTS
-from trainer.report import main as report_main
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
@@ -40,8 +40,9 @@ def sample_run(tmp_path_factory) -> Path:
                          [f"data_dir={root / 'shards'}", f"out_dir={root / 'run'}", "tensorboard=false",
                           "max_steps=20", "eval_every=10", "checkpoint_every=10", "warmup_steps=4"])
     Trainer(config, resume=False).run()
-    assert model_main(["make-tasks", "--val-shards", str(root / "shards"), "--out", str(root / "tasks")]) == 0
-    assert report_main([str(root / "run"), "--tasks", str(root / "tasks"), "--cards", str(root / "cards")]) == 0
+    assert evaluation_main(["make-tasks", "--val-shards", str(root / "shards"), "--out", str(root / "tasks")]) == 0
+    assert evaluation_main(["report", str(root / "run"), "--tasks", str(root / "tasks"),
+                            "--cards", str(root / "cards")]) == 0
     return root / "run"
 
 

@@ -13,6 +13,7 @@ import sentencepiece as spm
 import torch
 from transformers import Gemma3ForCausalLM as HFGemma3
 
+from evaluation.sft_eval import evaluate_checkpoint
 from model.__main__ import main as model_main
 from model.chat import generate_reply
 from model.config import preset
@@ -21,12 +22,12 @@ from model.loss import IGNORE_INDEX
 from pipeline.typed_config import load_config
 from tests.conftest import CORPUS, REPO, corpus_path
 from tests.model_helpers import random_model
-from tests.trainer_helpers import build_shards, kill_after_step, read_log, step_losses
+from tests.trainer_helpers import build_shards, kill_after_step, step_losses
 from trainer.config import TrainConfig
+from trainer.logger import read_log
 from trainer.loop import Trainer
-from trainer.sft import ConversationBatches
-from trainer.sft_data import SFTDataConfig, build_sft_data
-from trainer.sft_eval import evaluate_checkpoint
+from trainer.sft.batches import ConversationBatches
+from trainer.sft.data import SFTDataConfig, build_sft_data
 
 SAMPLE = REPO / "configs" / "sft_sample.yaml"
 SFT_TINY = REPO / "configs" / "sft_tiny.yaml"

@@ -9,10 +9,11 @@ import pytest
 import sentencepiece as spm
 
 from pipeline.documents import BadRecordError
+from pipeline.tokenize.settings import ShardConfig
+from pipeline.tokenize.shards import check_shards, split_of, write_shards
 from tests.conftest import REPO, write_jsonl
 from tokenizer.__main__ import main
-from tokenizer.config import SampleConfig, ShardConfig, TokenizerConfig, TrainConfig
-from tokenizer.shards import check_shards, split_of, write_shards
+from tokenizer.config import SampleConfig, TokenizerConfig, TrainConfig
 from tokenizer.train import train_tokenizer
 
 WORDS = "भारत गंगा नदी मानसून बारिश दिल्ली कोहरा बाज़ार kal movie dekhne yaar accha hai".split()

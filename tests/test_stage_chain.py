@@ -3,6 +3,7 @@ redone with --redo-from), the tokenizer reads only a finished stage, and Hinglis
 before the pipeline."""
 
 import json
+import shutil
 from pathlib import Path
 
 from pipeline.__main__ import main
@@ -33,16 +34,41 @@ def test_a_changed_filter_setting_makes_the_later_stages_stale(run_args, capsys)
     assert main(chain + changed) == 0, "now up to date: finished tasks are skipped"
 
 
-def test_the_tokenizer_refuses_a_stage_that_did_not_finish(run_args, capsys):
+def test_the_next_stage_and_the_tokenizer_refuse_a_stage_that_did_not_finish(run_args, capsys):
     assert main(["run", str(SAMPLE_CONFIG), *run_args, "--stage", "ingest", "--stage", "filter"]) == 0
     stage = run_dir(run_args) / "02_filter"
     # what a kill leaves: a task without its completion marker, and no books
     next((stage / "logs" / "completions").iterdir()).unlink()
     (stage / "stats.json").unlink()
+    assert main(["run", str(SAMPLE_CONFIG), *run_args, "--stage", "dedup"]) == 2, "half the documents are not input"
+    error = capsys.readouterr().err
+    assert "02_filter, which is unfinished" in error and "--stage filter" in error
+    assert not (run_dir(run_args) / "03_dedup").exists()
     tokenizer = [str(REPO / "configs" / "tokenizer_sample.yaml"), f"--run_dir={run_dir(run_args)}"]
     assert tokenizer_main(["train", *tokenizer, "--out", str(run_dir(run_args) / "tok")]) == 2
     error = capsys.readouterr().err
     assert "02_filter is unfinished" in error and "--stage filter" in error
+
+
+def test_new_input_files_or_an_edited_word_list_make_a_stage_stale(tmp_path, capsys):
+    inputs, lexicon = tmp_path / "in", tmp_path / "toxicity"
+    inputs.mkdir()
+    shutil.copy(REPO / "pipeline" / "sample_data" / "sample_docs.jsonl", inputs / "a.jsonl")
+    shutil.copytree(REPO / "pipeline" / "filter" / "lexicons" / "toxicity", lexicon)
+    run = ["run", str(REPO / "configs" / "local.yaml"), "--input", str(inputs), "--workdir", str(tmp_path / "work"),
+           "--stages.filter.language.hinglish_model=none", f"--stages.filter.toxicity.lexicon_dir={lexicon}",
+           "--stage", "ingest", "--stage", "filter", "--no-cards"]
+    assert main(run) == 0
+    with (lexicon / "insults.txt").open("a", encoding="utf-8") as f:
+        f.write("नयाशब्द\n")
+    assert main(run) == 2, "the old completion markers are not reused with another word list"
+    error = capsys.readouterr().err
+    assert "rule_files" in error and "02_filter" in error and "01_ingest" not in error.split("stale:")[1]
+    assert main([*run, "--redo-from", "filter"]) == 0
+    shutil.copy(inputs / "a.jsonl", inputs / "b.jsonl")
+    assert main(run) == 2, "nor with a new input file"
+    error = capsys.readouterr().err
+    assert "input_files" in error and "01_ingest, 02_filter" in error
 
 
 def test_hinglish_is_kept_with_no_command_run_first(tmp_path):

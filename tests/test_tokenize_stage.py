@@ -20,11 +20,12 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
 from pipeline.__main__ import main
-from pipeline.config import TokenizeConfig, load_run_config
+from pipeline.config import load_run_config
+from pipeline.tokenize.settings import TokenizeConfig
+from pipeline.tokenize.shards import check_shards, split_of
+from pipeline.tokenize.step import TokenizeShards, merge_task_shards
 from tests.conftest import REPO, SAMPLE_CONFIG, read_jsonl_folder
 from tokenizer.config import SampleConfig, TokenizerConfig, TrainConfig
-from tokenizer.shard_step import TokenizeShards, merge_task_shards
-from tokenizer.shards import check_shards, split_of
 from tokenizer.train import train_tokenizer
 
 WORDS = "भारत गंगा नदी मानसून बारिश दिल्ली कोहरा बाज़ार किसान खेत kal movie dekhne yaar accha hai".split()

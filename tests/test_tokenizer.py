@@ -1,11 +1,14 @@
 """Tokenizer: sampling by script, training, Hugging Face files with the same ids, evaluation figures."""
 
 import json
+import re
 
 import pytest
 import sentencepiece as spm
 from tokenizers import Tokenizer
 
+from pipeline.hinglish.romanize import romanize
+from pipeline.tokenize.word_cache import WordCachedEncoder
 from tests.conftest import REPO, write_jsonl
 from tokenizer.__main__ import main
 from tokenizer.config import SampleConfig, TokenizerConfig, TrainConfig
@@ -14,7 +17,6 @@ from tokenizer.references import sentencepiece_encoder
 from tokenizer.sample import draw_sample, split_long_line
 from tokenizer.script_groups import script_group
 from tokenizer.train import train_tokenizer
-from tokenizer.word_cache import WordCachedEncoder
 
 HINGLISH = ["kal movie dekhne chalein? mujhe bahut pasand hai", "yaar ye gaana kitna accha hai na",
             "aaj office nahi jaana, ghar pe kaam karunga", "kya tum kal aa rahe ho party mein"]
@@ -72,6 +74,25 @@ def test_held_out_lines_come_from_documents_kept_out_of_training_and_short_group
     # Hinglish: about 16 documents trained, short of its quota of 400 lines: repeated 4 times (max_repeats)
     assert stats["lines_kept"]["hinglish"] == 4 * (20 - stats["heldout_lines"]["hinglish"])
     assert stats["lines_kept"]["hindi"] == 2 * len(trained)  # 400 lines of quota: no repeat
+
+
+def test_a_romanised_copy_is_held_out_with_its_original(tmp_path):
+    records = []
+    for i in range(100):
+        original = {"id": f"d{i}", "text": f"यह वाक्य संख्या {i} है।", "metadata": {"language": "hi_Deva"}}
+        copy = {"id": f"d{i}-hi_Latn", "text": romanize(original["text"]),
+                "metadata": {"language": "hi_Latn", "parent_id": f"d{i}"}}
+        records += [original, copy]
+    data = write_jsonl(tmp_path / "docs.jsonl", records)
+    draw_sample(SampleConfig(inputs=[str(data)], sentences=1000, heldout_lines=1000, heldout_documents=0.3),
+                tmp_path / "sample")
+
+    def numbers(name: str) -> set[str]:
+        return set(re.findall(r"\d+", (tmp_path / "sample" / name).read_text(encoding="utf-8")))
+
+    held = numbers("heldout_hindi.txt")
+    assert 10 <= len(held) <= 50 and numbers("heldout_hinglish.txt") == held
+    assert not held & numbers("sample.txt")
 
 
 def test_long_lines_are_cut_at_sentence_ends():

@@ -14,9 +14,10 @@ import torch
 
 from pipeline.typed_config import load_config
 from tests.conftest import REPO
-from tests.trainer_helpers import build_shards, kill_after_step, read_log, step_losses
+from tests.trainer_helpers import build_shards, kill_after_step, step_losses
 from trainer.__main__ import main
 from trainer.config import TrainConfig
+from trainer.logger import read_log
 from trainer.loop import Trainer
 from trainer.schedule import learning_rate
 

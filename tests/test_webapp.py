@@ -4,6 +4,7 @@ the data and training JSON the pages read. The pages themselves: tests/test_weba
 
 import http.client
 import json
+import shutil
 from urllib.parse import quote
 
 import openai
@@ -153,6 +154,23 @@ def test_the_data_api_never_leaves_the_work_folder(served):
         code, answer = server.request("GET", path)
         assert code == 404, path
         assert answer["error"]["message"]
+
+
+def test_a_shard_being_written_or_a_line_that_is_no_document_is_a_clean_error(served):
+    stage = served.run_dir.parent / "unfinished" / "01_ingest"
+    shutil.copytree(served.run_dir / "01_ingest", stage)
+    shard = next((stage / "output").glob("*.jsonl.gz"))
+    shard.write_bytes(shard.read_bytes()[: len(shard.read_bytes()) // 2])  # what a writer leaves mid-file
+    bad_line = stage / "rejected" / "bad_records" / "00000.jsonl"
+    bad_line.parent.mkdir(parents=True, exist_ok=True)
+    bad_line.write_text('{"id": "a", "text": "ठीक"}\n["not", "a", "document"]\n', encoding="utf-8")
+    for path, names in (("/api/runs/unfinished/01_ingest/documents?set=output", shard.name),
+                        ("/api/runs/unfinished/01_ingest/documents?set=rejected/bad_records", "00000.jsonl:2"),
+                        ("/api/runs/unfinished/01_ingest/document?set=rejected/bad_records&shard=00000.jsonl&line=2",
+                         "00000.jsonl:2")):
+        code, answer = served.server.request("GET", path)
+        assert code == 422, path
+        assert names in answer["error"]["message"]
 
 
 def test_the_training_log_is_read_in_complete_lines_and_from_0_after_a_rewrite(tmp_path):

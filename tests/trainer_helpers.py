@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -11,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.tokenize.settings import ShardConfig
+from pipeline.tokenize.shards import write_shards
 from tests.conftest import write_jsonl
-from tokenizer.config import SampleConfig, ShardConfig, TokenizerConfig, TrainConfig
-from tokenizer.shards import write_shards
+from tokenizer.config import SampleConfig, TokenizerConfig, TrainConfig
 from tokenizer.train import train_tokenizer
+from trainer.logger import LOG, read_log
 
 WORDS = "भारत गंगा नदी मानसून बारिश दिल्ली कोहरा बाज़ार किसान खेत पानी शहर kal movie dekhne yaar accha hai".split()
 
@@ -31,9 +32,9 @@ def build_shards(folder: Path, texts: list[str] | None = None, val_fraction: flo
     return folder / "shards"
 
 
-def read_log(out_dir: Path) -> list[dict]:
-    path = Path(out_dir) / "log.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+def _records(out_dir: Path) -> list[dict]:
+    """The log so far; none before the trainer has opened it."""
+    return read_log(out_dir) if (Path(out_dir) / LOG).exists() else []
 
 
 def step_losses(records: list[dict]) -> dict[int, float]:
@@ -46,11 +47,11 @@ def kill_after_step(command: list[str], out_dir: Path, step: int, cwd: Path) -> 
     log as it was at the kill."""
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while max(step_losses(read_log(out_dir)), default=0) < step and time.time() < deadline:
+    while max(step_losses(_records(out_dir)), default=0) < step and time.time() < deadline:
         assert process.poll() is None, "the run ended before it could be killed"
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    at_kill = read_log(out_dir)
+    at_kill = _records(out_dir)
     subprocess.run(command + ["--resume"], check=True, capture_output=True, cwd=cwd)
     return at_kill

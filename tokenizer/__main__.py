@@ -11,12 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.documents import BadRecordError, read_documents
-from pipeline.typed_config import ConfigError, cli_overrides, load_config
+from pipeline.documents import read_documents
+from pipeline.errors import cli_errors
+from pipeline.tokenize.shards import check_shards, write_shards
+from pipeline.typed_config import cli_overrides, load_config
+from pipeline.workdir import last_stage_output
 from tokenizer.card import compare, read_lines
-from tokenizer.config import TokenizerConfig, TokenizerInputError, last_stage_output
-from tokenizer.metrics import markdown_table
-from tokenizer.shards import check_shards, write_shards
+from tokenizer.config import TokenizerConfig
+from tokenizer.metrics import comparison_table
 from tokenizer.train import train_tokenizer
 
 
@@ -59,7 +61,7 @@ def cmd_eval(args, extra) -> None:
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
-        print(markdown_table(rows))
+        print(comparison_table(rows))
 
 
 def cmd_check(args, extra) -> int:
@@ -95,11 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--model", required=True)
     args, extra = parser.parse_known_args(argv)
     handlers = {"train": cmd_train, "shard": cmd_shard, "eval": cmd_eval, "check": cmd_check}
-    try:
-        return handlers[args.command](args, extra) or 0
-    except (ConfigError, FileNotFoundError, BadRecordError, TokenizerInputError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return cli_errors(lambda: handlers[args.command](args, extra))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tokenizer.metrics import evaluate, markdown_table
+from pipeline.markdown import markdown_table
+from tokenizer.metrics import comparison_table, evaluate
 from tokenizer.references import Encoder, reference_encoders, sentencepiece_encoder
 
 
@@ -41,18 +42,16 @@ def write_card(out: Path) -> Path:
         "",
         f"{sample['documents']:,} documents read; lines per script group (seen → kept for training, held out):",
         "",
-        "| group | seen | quota | trained on | share | held out |",
-        "|---|---|---|---|---|---|",
     ]
-    for group in sample["quota"]:
-        parts.append(f"| {group} | {sample['lines_seen'].get(group, 0):,} | {sample['quota'][group]:,} | "
-                     f"{sample['lines_kept'][group]:,} | {sample['share_kept'][group]:.1%} | "
-                     f"{sample['heldout_lines'][group]:,} |")
+    parts += markdown_table(["group", "seen", "quota", "trained on", "share", "held out"],
+                            [[group, f"{sample['lines_seen'].get(group, 0):,}", f"{sample['quota'][group]:,}",
+                              f"{sample['lines_kept'][group]:,}", f"{sample['share_kept'][group]:.1%}",
+                              f"{sample['heldout_lines'][group]:,}"] for group in sample["quota"]])
     if not references:
         parts += ["", "Reference tokenizers not found (../shared/corpus/reference_tokenizers): ours alone."]
     for group, rows in tables.items():
         parts += ["", f"## Held-out {group} text ({rows[0]['lines']:,} lines, {rows[0]['words']:,} words)", "",
-                  markdown_table(rows)]
+                  comparison_table(rows)]
     parts += ["", "Words are whitespace-split; a single-token word is one token when it follows a space. "
               "Byte fallback is n/a for byte-level BPEs, which have no fallback."]
     (out / "card.md").write_text("\n".join(parts) + "\n", encoding="utf-8")

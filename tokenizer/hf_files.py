@@ -13,8 +13,6 @@ from pathlib import Path
 from tokenizers import AddedToken, Tokenizer, decoders, normalizers, processors
 from tokenizers.models import BPE
 
-from model.chat_format import CHAT_TEMPLATE
-
 NORMAL, USER_DEFINED = 1, 4  # sentencepiece's piece types
 SPECIAL_TOKENS = {"pad_token": "<pad>", "eos_token": "<eos>", "bos_token": "<bos>", "unk_token": "<unk>"}
 
@@ -59,10 +57,10 @@ def hf_tokenizer(model_file: Path) -> Tokenizer:
 
 
 def write_hf_files(model_file: Path, out: Path) -> None:
-    """tokenizer.json, tokenizer_config.json and special_tokens_map.json beside `model_file`."""
+    """tokenizer.json, tokenizer_config.json and special_tokens_map.json beside `model_file`. The chat template is
+    the model's (model/chat_format.py): a checkpoint's copy of these files carries it (model/hf.py)."""
     hf_tokenizer(model_file).save(str(out / "tokenizer.json"))
     config = {"tokenizer_class": "GemmaTokenizer", "add_bos_token": True, "add_eos_token": False,
-              "clean_up_tokenization_spaces": False, "padding_side": "left", "chat_template": CHAT_TEMPLATE,
-              **SPECIAL_TOKENS}
+              "clean_up_tokenization_spaces": False, "padding_side": "left", **SPECIAL_TOKENS}
     (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2))
     (out / "special_tokens_map.json").write_text(json.dumps(SPECIAL_TOKENS, indent=2))

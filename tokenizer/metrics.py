@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from pipeline.markdown import markdown_table
 from tokenizer.references import Encoder
 
 
@@ -37,12 +38,12 @@ def evaluate(encoder: Encoder, lines: list[str]) -> dict:
     }
 
 
-def markdown_table(rows: list[dict]) -> str:
-    head = "| tokenizer | tokens/word | chars/token | bytes/token | single-token words | byte fallback | round trip |"
-    lines = [head, "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        fallback = "n/a" if r["byte_fallback_rate"] is None else f"{r['byte_fallback_rate']:.3%}"
-        lines.append(f"| {r['tokenizer']} | {r['tokens_per_word']:.3f} | {r['chars_per_token']:.2f} | "
-                     f"{r['bytes_per_token']:.2f} | {r['single_token_words']:.1%} | {fallback} | "
-                     f"{r['round_trip_exact']:.1%} |")
-    return "\n".join(lines)
+def comparison_table(rows: list[dict]) -> str:
+    """The figures of several tokenizers on the same text, as a Markdown table."""
+    header = ["tokenizer", "tokens/word", "chars/token", "bytes/token", "single-token words", "byte fallback",
+              "round trip"]
+    cells = [[r["tokenizer"], f"{r['tokens_per_word']:.3f}", f"{r['chars_per_token']:.2f}",
+              f"{r['bytes_per_token']:.2f}", f"{r['single_token_words']:.1%}",
+              "n/a" if r["byte_fallback_rate"] is None else f"{r['byte_fallback_rate']:.3%}",
+              f"{r['round_trip_exact']:.1%}"] for r in rows]
+    return "\n".join(markdown_table(header, cells))

@@ -4,9 +4,11 @@ Every input line goes to a group: the pipeline's `language` decision for the doc
 hindi, hi_Latn and hi_mixed → hinglish), or, for files the pipeline did not write, the line's script
 (tokenizer/script_groups.py). Each line is offered to its group's reservoir, which keeps a uniform random
 sample of at most mix[group] × sentences lines whatever the input size (Vitter's algorithm R).
-Documents whose id hashes under `heldout_documents` are kept out of training whole: up to `heldout_lines` of
-their lines per group (again a uniform sample) are the card's held-out text, so that no held-out line has a
-neighbour in training. The training lines are shuffled together and written one line per sentence.
+Documents whose root document's id (a copy's `parent_id`, else its id: the shards' rule) hashes under
+`heldout_documents` are kept out of training whole, a romanised copy on the same side as its original: up to
+`heldout_lines` of their lines per group (again a uniform sample) are the card's held-out text, so that no
+held-out line has a neighbour (or a copy of itself) in training. The training lines are shuffled together
+and written one line per sentence.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pipeline.documents import read_documents
+from pipeline.tokenize.shards import root_id, split_of
 from tokenizer.config import SampleConfig, TokenizerInputError
 from tokenizer.script_groups import group_of_language, script_group
 
@@ -71,8 +74,6 @@ def draw_sample(config: SampleConfig, out: Path) -> dict:
             f"sample.mix names unknown groups {sorted(unknown)}; groups: hindi, hinglish, english, other")
     total_share = sum(config.mix.values())
     quota = {group: int(config.sentences * share / total_share) for group, share in config.mix.items()}
-    from tokenizer.shards import split_of  # the shards' val split by id hash; shards imports this module
-
     rng = random.Random(config.seed)
     training = {group: Reservoir(size, rng) for group, size in quota.items()}
     held_out = {group: Reservoir(config.heldout_lines, rng) for group in quota}
@@ -81,7 +82,7 @@ def draw_sample(config: SampleConfig, out: Path) -> dict:
     for doc in tqdm(read_documents(config.inputs), desc="sampling lines", unit=" docs", mininterval=2):
         documents += 1
         decided = group_of_language(doc.language)
-        reservoirs = held_out if split_of(doc.id, config.heldout_documents) == "val" else training
+        reservoirs = held_out if split_of(root_id(doc), config.heldout_documents) == "val" else training
         for raw in doc.text.split("\n"):
             if not raw.strip():
                 continue

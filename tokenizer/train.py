@@ -7,23 +7,19 @@ disagree. Whitespace is kept as it is (no dummy prefix, no collapsing) so that d
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
 
 import sentencepiece as spm
 
+from pipeline.hashing import file_sha256
 from tokenizer.card import write_card
 from tokenizer.config import TokenizerConfig, TokenizerInputError
 from tokenizer.hf_files import write_hf_files
 from tokenizer.sample import draw_sample
 
 SPECIAL_IDS = {"pad_id": 0, "eos_id": 1, "bos_id": 2, "unk_id": 3}  # the model's pad/eos/bos ids
-
-
-def model_checksum(model_file: str | Path) -> str:
-    return hashlib.sha256(Path(model_file).read_bytes()).hexdigest()
 
 
 def _train_sentencepiece(config: TokenizerConfig, out: Path) -> None:
@@ -71,7 +67,7 @@ def train_tokenizer(config: TokenizerConfig) -> Path:
     if config.train.model_type == "bpe" and config.train.byte_fallback:
         write_hf_files(model_file, out)
     vocab = spm.SentencePieceProcessor(model_file=str(model_file)).get_piece_size()
-    record = {"vocab_size": vocab, "sha256": model_checksum(model_file), "seconds": round(time.time() - started, 1),
+    record = {"vocab_size": vocab, "sha256": file_sha256(model_file), "seconds": round(time.time() - started, 1),
               "sample": sample_stats, "train": vars(config.train)}
     (out / "train.json").write_text(json.dumps(record, indent=2, ensure_ascii=False))
     write_card(out)

@@ -1,7 +1,7 @@
 """python -m trainer CONFIG [--resume] [--KEY=VALUE ...]: pretrain on uint16 shards, or fine-tune on
 conversations with an SFT config (torchrun for several processes: `torchrun --nproc_per_node=N -m trainer CONFIG`,
-or `NPROC=N make train`). python -m trainer sft-data CONFIG: build the SFT conversations; python -m trainer
-sft-eval --checkpoint DIR ...: SFT val loss, format adherence and script agreement of checkpoints."""
+or `NPROC=N make train`). python -m trainer sft-data CONFIG: build the SFT conversations (`python -m evaluation
+sft-eval` measures what SFT changed)."""
 
 from __future__ import annotations
 
@@ -9,36 +9,27 @@ import argparse
 import sys
 
 from model.errors import ModelInputError
-from pipeline.documents import BadRecordError
-from pipeline.typed_config import ConfigError, cli_overrides, load_config
+from pipeline.errors import cli_errors
+from pipeline.typed_config import cli_overrides, load_config
 from trainer.config import TrainConfig
-from trainer.data import ShardMismatchError
-from trainer.loop import Trainer, TrainingStopped
-from trainer.sft import SFTDataError
+from trainer.loop import Trainer
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sft-data"]:
-        from trainer.sft_data import main as sft_data_main
+        from trainer.sft.data import main as sft_data_main
 
         return sft_data_main(argv[1:])
-    if argv[:1] == ["sft-eval"]:
-        from trainer.sft_eval import main as sft_eval_main
-
-        return sft_eval_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
     parser.add_argument("config", help="training config (YAML), e.g. configs/train_tiny.yaml")
     parser.add_argument("--resume", action="store_true", help="continue from the newest sound checkpoint")
     args, extra = parser.parse_known_args(argv)
-    try:
-        config = load_config(TrainConfig, args.config, cli_overrides(extra))
-        Trainer(config, resume=args.resume).run()
-    except (ConfigError, FileNotFoundError, ShardMismatchError, SFTDataError, TrainingStopped, ModelInputError,
-            BadRecordError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+
+    def train() -> None:
+        Trainer(load_config(TrainConfig, args.config, cli_overrides(extra)), resume=args.resume).run()
+
+    return cli_errors(train, ModelInputError)
 
 
 if __name__ == "__main__":

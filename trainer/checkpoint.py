@@ -12,7 +12,6 @@ validation loss.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -26,6 +25,7 @@ import torch
 from safetensors.torch import load_file
 
 from model.hf import to_hf
+from pipeline.hashing import file_sha256
 
 STATE, SUMS, LATEST = "trainer_state.pt", "checksums.json", "latest"
 
@@ -85,14 +85,6 @@ def load_full_state(module, optimizer, sharded: bool, weights: dict, optimizer_s
     set_optimizer_state_dict(module, optimizer, optimizer_state, options=options)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -121,7 +113,7 @@ class Checkpoints:
         shutil.rmtree(tmp, ignore_errors=True)
         to_hf(module, tmp, tokenizer_dir=self.tokenizer.parent, state_dict=weights)
         torch.save(state, tmp / STATE)
-        sums = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
+        sums = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
         for path in tmp.iterdir():
             _fsync(path)
         (tmp / SUMS).write_text(json.dumps({"files": sums, "step": state["step"], "val_loss": val_loss}, indent=2))
@@ -139,20 +131,28 @@ class Checkpoints:
     def _prune(self) -> None:
         finished = self._finished()
         keep = set(finished[-self.keep_last :]) if self.keep_last > 0 else set()
-        scored = [(json.loads((p / SUMS).read_text()).get("val_loss"), p) for p in finished if (p / SUMS).exists()]
-        scored = [(loss, p) for loss, p in scored if loss is not None]
-        if scored:
-            keep.add(min(scored)[1])
+        if (best := self.best()) is not None:
+            keep.add(best)
         for path in finished:
             if path not in keep:
                 shutil.rmtree(path, ignore_errors=True)
+
+    def best(self) -> Path | None:
+        """The finished checkpoint with the lowest validation loss (the earliest of equals), or None before any
+        was evaluated: kept by pruning whatever its age, and the report's "best"."""
+        scored = []
+        for folder in self._finished():
+            loss = json.loads((folder / SUMS).read_text()).get("val_loss") if (folder / SUMS).exists() else None
+            if loss is not None:
+                scored.append((loss, folder))
+        return min(scored)[1] if scored else None
 
     def problem(self, folder: Path) -> str | None:
         """Why `folder` is not a sound checkpoint, or None."""
         if not (folder / SUMS).exists():
             return "no checksums.json (the write did not finish)"
         for name, expected in json.loads((folder / SUMS).read_text())["files"].items():
-            if not (folder / name).exists() or _sha256(folder / name) != expected:
+            if not (folder / name).exists() or file_sha256(folder / name) != expected:
                 return f"{name} is missing or its checksum differs (truncated or corrupt)"
         return None
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tokenizer.shards import tokenizer_mismatch
+from pipeline.errors import UserError
+from pipeline.tokenize.shards import tokenizer_mismatch
 
 
-class ShardMismatchError(ValueError):
+class ShardMismatchError(UserError):
     """Shards that do not fit the tokenizer or the model; says what to re-run."""
 
 

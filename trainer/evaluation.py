@@ -7,9 +7,9 @@ import sentencepiece as spm
 import torch
 
 from model.config import ModelConfig
-from model.evaluate import bits_per_byte, score_documents
 from model.generate import generate
 from model.loss import IGNORE_INDEX
+from model.scoring import bits_per_byte, score_documents
 
 # Dense bf16 peak of common GPUs, TFLOP/s; `peak_tflops` in the config overrides (and is needed elsewhere).
 PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0,
@@ -37,7 +37,7 @@ def validation(model, windows, batches: int, batch_size: int, device, autocast, 
 def heldout_bits_per_byte(model, sp: spm.SentencePieceProcessor, texts: dict[str, list[str]], block_size: int,
                           batch_size: int, device, autocast) -> dict:
     """`heldout_bpb/<name>` of each fixed held-out text set (config `eval_texts`), scored whole as `python -m
-    model eval` scores it, with the run's context."""
+    evaluation evaluate` scores it, with the run's context."""
     with autocast:
         return {f"heldout_bpb/{name}": score_documents(model, sp, documents, name, block_size, batch_size=batch_size,
                                                        device=device, progress=False).bits_per_byte

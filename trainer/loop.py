@@ -16,9 +16,11 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from model.config import preset
-from model.evaluate import byte_lengths, document_texts, text_set_name
 from model.gemma3 import Gemma3ForCausalLM
 from model.hf import from_hf
+from model.scoring import byte_lengths
+from pipeline.documents import document_texts, text_set_name
+from pipeline.errors import UserError
 from pipeline.typed_config import ConfigError
 from trainer import distributed
 from trainer.checkpoint import Checkpoints, full_state, git_commit, load_full_state, restore_rng, rng_states
@@ -27,11 +29,11 @@ from trainer.data import ShardMismatchError, ShardWindows, read_meta, tokenizer_
 from trainer.evaluation import flops_per_token, heldout_bits_per_byte, peak_flops, samples, validation
 from trainer.logger import RunLog
 from trainer.schedule import learning_rate
-from trainer.sft import ConversationBatches, chat_samples
-from trainer.sft_lora import adapter_state, add_lora, load_adapter_state, merged_state_dict
+from trainer.sft.batches import ConversationBatches, chat_samples
+from trainer.sft.lora import adapter_state, add_lora, load_adapter_state, merged_state_dict
 
 
-class TrainingStopped(RuntimeError):
+class TrainingStopped(UserError):
     """The run cannot go on (NaN losses, out of memory); the message says why and what to change."""
 
 

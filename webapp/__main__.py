@@ -13,6 +13,7 @@ import torch
 import uvicorn
 
 from model.errors import ModelInputError
+from pipeline.errors import cli_errors
 from trainer.checkpoint import Checkpoints
 from webapp.data_browser import WorkFolder
 from webapp.generation import ServedModel
@@ -72,21 +73,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        checkpoint = resolve_checkpoint(args.checkpoint)
-        model = ServedModel(checkpoint, args.model_name or default_model_name(checkpoint), args.device,
-                            args.tokenizer)
-    except (FileNotFoundError, ModelInputError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return cli_errors(lambda: serve(args), ModelInputError)
+
+
+def serve(args: argparse.Namespace) -> None:
+    checkpoint = resolve_checkpoint(args.checkpoint)
+    model = ServedModel(checkpoint, args.model_name or default_model_name(checkpoint), args.device, args.tokenizer)
     limits = ServerLimits(max_tokens=args.max_tokens, max_message_chars=args.max_message_chars,
                           max_waiting=args.max_waiting, default_max_tokens=min(256, args.max_tokens))
     training = TrainingRuns(args.runs or ["runs", args.workdir])
     app = create_app(model, WorkFolder(args.workdir, args.cards), training, limits)
     print(f"serving {model.name} from {checkpoint} on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5)
-    return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

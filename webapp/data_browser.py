@@ -2,20 +2,19 @@
 
 A run is `<workdir>/<run>/<NN_stage>/` (pipeline/workdir.py): `stats.json` holds the stage's books, `output/`
 the kept documents, `rejected/<filter>/` and `removed/<kind>/` the documents set aside, each with its reason,
-source file and line in its metadata. The cards (`<cards>/<run>/<NN_stage>.json|.md|*.png`) add plots.
+source file and line in its metadata; they are read through the pipeline's one reader (pipeline/documents.py).
+The cards (`<cards>/<run>/<NN_stage>.json|.md|*.png`) add plots.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
-
+from pipeline.documents import Document, read_documents
 from pipeline.workdir import StagePaths, stage_paths
 
 STAGE_FOLDER = re.compile(r"^\d\d_[a-z0-9_]+$")
@@ -36,10 +35,6 @@ def safe_name(name: str, what: str) -> str:
     return name
 
 
-def _open_jsonl(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115 (caller closes)
-
-
 @dataclass(frozen=True)
 class DocumentQuery:
     """Which documents of a set to list: those with `reason` (any when empty) whose text, id or source file
@@ -50,25 +45,23 @@ class DocumentQuery:
     offset: int = 0
     limit: int = 20
 
-    def matches(self, record: dict) -> bool:
-        meta = record.get("metadata") or {}
-        if self.reason and meta.get("filter_reason") != self.reason:
+    def matches(self, doc: Document) -> bool:
+        if self.reason and doc.metadata.get("filter_reason") != self.reason:
             return False
         needle = self.text.casefold()
-        haystack = (record.get("text") or "", str(record.get("id", "")), str(meta.get("file", "")))
+        haystack = (doc.text, doc.id, str(doc.metadata.get("file", "")))
         return not needle or any(needle in value.casefold() for value in haystack)
 
 
-def describe(record: dict, shard: str, shard_line: int, full_text: bool) -> dict:
+def describe(doc: Document, shard: str, full_text: bool) -> dict:
     """A document as the page shows it: where it came from (file, line), why it went, its scores, its text."""
-    meta = record.get("metadata") or {}
-    text = record.get("text") or ""
+    meta, text = doc.metadata, doc.text
     scores = {k: v for k, v in meta.items() if isinstance(v, int | float) and not isinstance(v, bool)
               and k not in PROVENANCE}
     return {
-        "id": record.get("id"),
+        "id": doc.id,
         "shard": shard,
-        "shard_line": shard_line,
+        "shard_line": doc.line,
         "reason": meta.get("filter_reason"),
         "source": meta.get("source"),
         "file": meta.get("file"),
@@ -163,13 +156,11 @@ class WorkFolder:
         return folder
 
     @staticmethod
-    def _records(folder: Path) -> Iterator[tuple[str, int, dict]]:
-        """(shard file relative to the set folder, its 1-based line, record) in file order."""
-        for path in sorted(folder.rglob("*.jsonl*")):
-            with _open_jsonl(path) as lines:
-                for number, line in enumerate(lines, start=1):
-                    if line.strip():
-                        yield path.relative_to(folder).as_posix(), number, orjson.loads(line)
+    def _documents(folder: Path) -> Iterator[tuple[str, Document]]:
+        """(shard file relative to the set folder, document) in file order, through the pipeline's one reader: a
+        shard still being written or a line that is not a document is a BadRecordError naming file and line."""
+        for doc in read_documents([folder], missing_ok=True):
+            yield Path(doc.file).relative_to(folder).as_posix(), doc
 
     def documents(self, run: str, stage: str, document_set: str, query: DocumentQuery) -> dict:
         """One page of the set's documents that match `query`; `has_more` says whether another page follows.
@@ -177,13 +168,13 @@ class WorkFolder:
         folder = self.set_folder(run, stage, document_set)
         page: list[dict] = []
         matched = 0
-        for shard, line, record in self._records(folder):
-            if not query.matches(record):
+        for shard, doc in self._documents(folder):
+            if not query.matches(doc):
                 continue
             if matched >= query.offset + query.limit:
                 return {"documents": page, "offset": query.offset, "has_more": True}
             if matched >= query.offset:
-                page.append(describe(record, shard, line, full_text=False))
+                page.append(describe(doc, shard, full_text=False))
             matched += 1
         return {"documents": page, "offset": query.offset, "has_more": False}
 
@@ -193,10 +184,9 @@ class WorkFolder:
         path = folder.joinpath(*(safe_name(part, "shard") for part in shard.split("/")))
         if not path.is_file():
             raise NotFound(f"{document_set}/{shard} is not a shard of stage {stage!r}")
-        with _open_jsonl(path) as lines:
-            for number, line in enumerate(lines, start=1):
-                if number == shard_line:
-                    return describe(orjson.loads(line), shard, number, full_text=True)
+        for doc in read_documents([path]):
+            if doc.line == shard_line:
+                return describe(doc, shard, full_text=True)
         raise NotFound(f"{document_set}/{shard} has fewer than {shard_line} lines")
 
     def card_file(self, run: str, name: str) -> Path:

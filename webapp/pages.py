@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
+from pipeline.documents import BadRecordError
 from webapp.api_errors import APIError
 from webapp.data_browser import DocumentQuery, NotFound
 
@@ -21,11 +22,14 @@ def _page(name: str) -> FileResponse:
 
 
 def _found(call, *args):
-    """`call(*args)`, with a missing run, stage, set or record answered 404 and its message."""
+    """`call(*args)`, with a missing run, stage, set or record answered 404 and its message, and a shard that
+    cannot be read (still being written, a line that is not a document) 422 with the file and line."""
     try:
         return call(*args)
     except NotFound as err:
         raise APIError(404, str(err)) from None
+    except BadRecordError as err:
+        raise APIError(422, str(err)) from None
 
 
 @router.get("/", include_in_schema=False)

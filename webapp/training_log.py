@@ -8,12 +8,12 @@ the end of the file means: start again from 0.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from trainer.logger import LOG, is_event, is_step, parse_line
 from webapp.data_browser import NotFound, safe_name
 
-LOG, REPORT = "log.jsonl", "report.html"
+REPORT = "report.html"
 # What the plots and the status line use; the rest of a record (grad_norm, mfu, ...) stays in the file.
 STEP_FIELDS = ("step", "loss", "lr", "tokens_per_s", "tokens", "elapsed", "grad_norm")
 
@@ -29,14 +29,12 @@ def read_new_records(path: Path, offset: int, max_bytes: int = 8_000_000) -> dic
         chunk = f.read(max_bytes)
     complete = chunk[: chunk.rfind(b"\n") + 1]  # a last line without its newline is still being written
     steps, events = [], []
-    for line in complete.splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:  # a line a killed run cut short; the trainer rewinds past it on resume
+    for record in map(parse_line, complete.splitlines()):
+        if record is None:  # a line a killed run cut short; the trainer rewinds past it on resume
             continue
-        if "event" in record:
+        if is_event(record):
             events.append(record)
-        elif "step" in record:
+        elif is_step(record):
             steps.append({k: record[k] for k in STEP_FIELDS if k in record})
     return {"steps": steps, "events": events, "offset": start + len(complete), "reset": reset,
             "more": start + len(complete) < size and len(chunk) == max_bytes}

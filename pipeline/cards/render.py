@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.cards.sections import largest_clusters_markdown, lines_removed_markdown
+from pipeline.markdown import markdown_table
 
 # The card lists this many set-aside records by file and line; stats.json lists more.
 MAX_RECORDS_SHOWN = 50
@@ -13,9 +14,7 @@ def _n(value: int | float) -> str:
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
-    return lines + [""]
+    return markdown_table(header, rows) + [""]
 
 
 def render_markdown(card: dict) -> str:

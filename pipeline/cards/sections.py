@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipeline.documents import read_documents
 from pipeline.filter.line_cleaning import removed_totals
+from pipeline.markdown import markdown_table
 
 # Documents scanned for examples and clusters; the counts come from the books and are complete.
 MAX_SCANNED_DOCS = 200_000
@@ -66,23 +67,18 @@ def lines_removed_markdown(rows: list[dict]) -> list[str]:
         return []
     lines = ["## Lines removed", "",
              "Lines of Hindi documents that are not Hindi prose, removed before the document decisions "
-             "(`metadata.lines_removed` of each document says which of its lines went):", "",
-             "| reason | lines | characters | examples |", "|---|---|---|---|"]
-    for row in rows:
-        shown = " · ".join(f"`{e}`" for e in row["examples"]).replace("|", "\\|")
-        lines.append(f"| {row['reason']} | {row.get('lines', 0):,} | {row.get('characters', 0):,} | {shown} |")
-    return lines + [""]
+             "(`metadata.lines_removed` of each document says which of its lines went):", ""]
+    cells = [[row["reason"], f"{row.get('lines', 0):,}", f"{row.get('characters', 0):,}",
+              " · ".join(f"`{e}`" for e in row["examples"])] for row in rows]
+    return lines + markdown_table(["reason", "lines", "characters", "examples"], cells) + [""]
 
 
 def largest_clusters_markdown(rows: list[dict]) -> list[str]:
     if not rows:
         return ["No document had a duplicate.", ""]
     lines = ["Largest clusters (exact: the same text up to case, whitespace and punctuation; near: MinHash, numbers "
-             "ignored):", "", "| cluster size | exact copies | near duplicates | kept | a removed member |",
-             "|---|---|---|---|---|"]
-    for row in rows:
-        cells = [row["kept"], row["removed_example"]]
-        kept, removed = (cell.replace("|", "\\|") for cell in cells)
-        lines.append(f"| {row['size']:,} | {row['exact_copies']:,} | {row['near_duplicates']:,} | `{row['id']}` "
-                     f"{kept} | {removed} |")
-    return lines + [""]
+             "ignored):", ""]
+    cells = [[f"{row['size']:,}", f"{row['exact_copies']:,}", f"{row['near_duplicates']:,}",
+              f"`{row['id']}` {row['kept']}", row["removed_example"]] for row in rows]
+    header = ["cluster size", "exact copies", "near duplicates", "kept", "a removed member"]
+    return lines + markdown_table(header, cells) + [""]

@@ -10,11 +10,10 @@ records its checksum, so a retrained detector makes the stages it fed stale.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from pathlib import Path
 
-from pipeline.config import RunConfig
+from pipeline.filter.settings import LanguageSettings
+from pipeline.hashing import fingerprint_sha256
 from pipeline.typed_config import ConfigError
 from pipeline.workdir import StagePaths
 
@@ -27,45 +26,39 @@ CORPUS_PARTS = {
 }
 
 
-def detector_path(config: RunConfig) -> Path | None:
-    """The model file the filter stage reads (it may not exist yet for `auto`), or None for `none`."""
-    chosen = config.stages.filter.language.hinglish_model
+def detector_path(settings: LanguageSettings, workdir: str | Path) -> Path | None:
+    """The model file the filter stage reads (it may not exist yet for `auto`: the work folder's), or None for
+    `none`."""
+    chosen = settings.hinglish_model
     if chosen == NONE:
         return None
-    return Path(config.workdir) / "hinglish_lid" / "model.bin" if chosen == AUTO else Path(chosen)
+    return Path(workdir) / "hinglish_lid" / "model.bin" if chosen == AUTO else Path(chosen)
 
 
-def detector_identity(config: RunConfig) -> dict:
+def detector_identity(settings: LanguageSettings, workdir: str | Path) -> dict:
     """What the filter stage's fingerprint records about the detector: its setting and the model's content."""
-    path = detector_path(config)
+    path = detector_path(settings, workdir)
     if path is None:
         return {"setting": NONE}
-    digest = _sha256(str(path), path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else "missing"
-    return {"setting": config.stages.filter.language.hinglish_model, "sha256": digest}
+    digest = fingerprint_sha256(path) if path.exists() else "missing"
+    return {"setting": settings.hinglish_model, "sha256": digest}
 
 
-@functools.lru_cache(maxsize=8)
-def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    """The model file's checksum, once per version of the file: every later stage's fingerprint includes the
-    filter's, so a run would otherwise hash the ~20 MB model once per stage."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def ensure_detector(config: RunConfig, ingest: StagePaths) -> Path | None:
+def ensure_detector(settings: LanguageSettings, workdir: str | Path, ingest: StagePaths) -> Path | None:
     """The detector's path, training it first when the setting is `auto` and the model is missing."""
-    path = detector_path(config)
+    path = detector_path(settings, workdir)
     if path is None or path.exists():
         return path
-    if config.stages.filter.language.hinglish_model != AUTO:
+    if settings.hinglish_model != AUTO:
         raise ConfigError(f"stages.filter.language.hinglish_model names {path}, which does not exist: "
                           f"train it with `make hinglish-lid`, or set it to auto or none")
     from pipeline.filter.hinglish_lid import collect, train_hinglish_lid
 
-    inputs = training_inputs(config.stages.filter.language.hinglish_corpus, ingest)
+    inputs = training_inputs(settings.hinglish_corpus, ingest)
     if inputs["mixed"] and not any(ingest.output.glob("*")):
         raise ConfigError(
             f"the romanised-Hindi detector ({path}) is trained on the run's ingested documents when "
-            f"{config.stages.filter.language.hinglish_corpus!r} is not a corpus folder, and {ingest.output} is empty "
+            f"{settings.hinglish_corpus!r} is not a corpus folder, and {ingest.output} is empty "
             "(a Slurm run queues its stages): run `--stage ingest` first, or `make hinglish-lid`, or set "
             "stages.filter.language.hinglish_model")
     print(f"02_filter: training the romanised-Hindi detector ({path}) on "

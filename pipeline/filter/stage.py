@@ -15,12 +15,12 @@ from pathlib import Path
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
-from pipeline.filter.language_id import HindiLanguageFilter
+from pipeline.filter.language_id import HindiLanguageFilter, bundled_lid176
 from pipeline.filter.line_cleaning import LineCleaning
 from pipeline.filter.mojibake import MojibakeFilter
 from pipeline.filter.quality import HindiFineWebQuality, HindiGopherQuality, HindiRepetition, HinglishQualityFilter
 from pipeline.filter.settings import FilterConfig
-from pipeline.filter.toxicity import ToxicityFilter
+from pipeline.filter.toxicity import BUNDLED_LEXICON, ToxicityFilter
 from pipeline.stage_writers import stage_writer
 from pipeline.workdir import StagePaths
 
@@ -52,6 +52,13 @@ FILTER_NOTES = {
         "toxicity_density",
     ],
 }
+
+
+def filter_rule_files(settings: FilterConfig) -> list[Path]:
+    """The files besides the detector whose content decides what the stage keeps: the abuse lexicon and the
+    language-ID model."""
+    lexicon = Path(settings.toxicity.lexicon_dir or BUNDLED_LEXICON)
+    return sorted(lexicon.glob("*.txt")) + [Path(settings.language.lid_model or bundled_lid176())]
 
 
 def build_filter(settings: FilterConfig, detector: Path | None, paths: StagePaths,

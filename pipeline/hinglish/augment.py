@@ -7,39 +7,14 @@ document id: a re-run, or a run with other tasks, adds the same copies.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.filter.language_id import HINDI_DEVANAGARI, HINDI_LATIN
+from pipeline.hashing import unit_hash
 from pipeline.hinglish.code_mixing import code_mix
 from pipeline.hinglish.romanize import romanize
-
-
-@dataclass
-class HinglishConfig:
-    """Stage 05_hinglish: romanised and code-mixed copies of Devanagari Hindi documents."""
-
-    seed: int = 0
-    # Share of hi_Deva documents that get a romanised copy, and (chosen independently) a code-mixed one. 0.1
-    # each adds about a fifth to the Hindi text while keeping Devanagari the bulk of it.
-    romanised_fraction: float = 0.1
-    code_mixed_fraction: float = 0.1
-    # Share of the lexicon's words, where they occur, that a code-mixed copy puts in English.
-    english_share: float = 0.5
-
-    def __post_init__(self) -> None:
-        for name in ("romanised_fraction", "code_mixed_fraction", "english_share"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
-
-
-def _unit(seed: int, doc_id: str, purpose: str) -> float:
-    """A number in [0, 1) fixed by seed, document and purpose."""
-    digest = hashlib.sha1(f"{seed}:{purpose}:{doc_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+from pipeline.hinglish.settings import HinglishConfig
 
 
 class AddHinglishCopies(PipelineStep):
@@ -54,10 +29,10 @@ class AddHinglishCopies(PipelineStep):
         if doc.metadata.get("language") != HINDI_DEVANAGARI:
             return []
         config, out = self.config, []
-        seed = int(_unit(config.seed, doc.id, "seed") * 2**31)
-        if _unit(config.seed, doc.id, "romanised") < config.romanised_fraction:
+        seed = int(unit_hash(config.seed, "seed", doc.id) * 2**31)
+        if unit_hash(config.seed, "romanised", doc.id) < config.romanised_fraction:
             out.append(self._copy(doc, "romanised", romanize(doc.text, seed=seed)))
-        if _unit(config.seed, doc.id, "code_mixed") < config.code_mixed_fraction:
+        if unit_hash(config.seed, "code_mixed", doc.id) < config.code_mixed_fraction:
             out.append(self._copy(doc, "code_mixed", code_mix(doc.text, config.english_share, seed)))
         return out
 

@@ -6,10 +6,15 @@ JsonlReader(previous stage's output) → AddHinglishCopies → JsonlWriter(outpu
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
-from pipeline.hinglish.augment import AddHinglishCopies, HinglishConfig
+from pipeline.hinglish.augment import AddHinglishCopies
+from pipeline.hinglish.code_mixing import LEXICON as CODE_MIXING_LEXICON
+from pipeline.hinglish.romanize import DATA as ROMANIZATION_LEXICONS
+from pipeline.hinglish.settings import HinglishConfig
 from pipeline.stage_writers import stage_writer
 from pipeline.workdir import StagePaths
 
@@ -26,6 +31,11 @@ HINGLISH_NOTES = {
         "A copy shares its original's content, so a model sees that content two or three times.",
     ],
 }
+
+
+def hinglish_rule_files() -> list[Path]:
+    """The word lists the copies are made with: the romaniser's and the code-mixing lexicon."""
+    return sorted(ROMANIZATION_LEXICONS.glob("*.tsv")) + [CODE_MIXING_LEXICON]
 
 
 def build_hinglish(settings: HinglishConfig, paths: StagePaths, previous: StagePaths) -> list[PipelineStep]:

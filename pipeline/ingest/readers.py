@@ -22,11 +22,13 @@ from datatrove.pipeline.readers.base import BaseDiskReader
 from datatrove.pipeline.readers.huggingface import HuggingFaceDatasetReader
 from datatrove.utils.logging import logger
 
+from pipeline.errors import UserError
+
 # Warn per reason at most this many times per task; the card lists every bad record anyway.
 MAX_WARNINGS_PER_REASON = 5
 
 
-class MalformedRecordError(ValueError):
+class MalformedRecordError(UserError):
     """A bad input record in --strict mode."""
 
 

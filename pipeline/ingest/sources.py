@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from datatrove.pipeline.readers.base import BaseReader
 
-from pipeline.config import DEFAULT_GLOBS, IngestConfig, SourceConfig
+from pipeline.config import DEFAULT_GLOBS, SourceConfig
+from pipeline.errors import UserError
 from pipeline.ingest.readers import CheckedHubReader, CheckedJsonlReader, CheckedParquetReader, CheckedTextReader
+from pipeline.ingest.settings import IngestConfig
 
 
-class SourceUnavailable(RuntimeError):
+class SourceUnavailable(UserError):
     """A source that cannot be read here (offline hub access)."""
 
 
@@ -34,6 +37,27 @@ def check_hub_source(source: SourceConfig) -> None:
     except Exception as err:  # any failure to reach the hub has the same remedy
         why = f"but the hub cannot be reached ({type(err).__name__}: {err})"
         raise SourceUnavailable(hint.format(why=why)) from err
+
+
+def source_files(source: SourceConfig) -> list[Path]:
+    """The files a local source reads, sorted (the reader's own glob)."""
+    path = Path(source.path)
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.glob(source.glob or DEFAULT_GLOBS[source.kind]) if p.is_file())
+
+
+def input_listing(sources: list[SourceConfig]) -> dict[str, list]:
+    """source → [name, size, mtime] of every file it reads: part of 01_ingest's fingerprint, so a new, removed or
+    rewritten input file makes the stage stale instead of reusing the old completion markers."""
+    listing = {}
+    for source in sources:
+        if source.kind == "hf":
+            continue
+        root = Path(source.path) if Path(source.path).is_dir() else Path(source.path).parent
+        listing[source.name] = [[str(f.relative_to(root)), f.stat().st_size, f.stat().st_mtime_ns]
+                                for f in source_files(source)]
+    return listing
 
 
 def build_reader(source: SourceConfig, ingest: IngestConfig) -> BaseReader:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datatrove.pipeline.base import PipelineStep
 
-from pipeline.config import IngestConfig, SourceConfig
+from pipeline.config import SourceConfig
 from pipeline.ingest.normalize import NormalizeHindiText
 from pipeline.ingest.record_filters import DropBadRecords
+from pipeline.ingest.settings import IngestConfig
 from pipeline.ingest.sources import build_reader
 from pipeline.stage_writers import stage_writer
 from pipeline.workdir import StagePaths

@@ -1,5 +1,5 @@
 """Stage 06_tokenize: every task encodes its share of the previous stage's documents into uint16 shards, split by
-root document and rehydrated in train; after all tasks, one meta.json for the trainer (tokenizer/shard_step.py).
+root document and rehydrated in train; after all tasks, one meta.json for the trainer (pipeline/tokenize/step.py).
 
 JsonlReader(previous stage's output) → TokenizeShards → output/train_<task>_NNNNN.bin, tasks/ (val parts, records)
 finish: merge_task_shards → output/val_00000.bin, output/meta.json
@@ -13,11 +13,12 @@ from pathlib import Path
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 
-from pipeline.config import RunConfig, TokenizeConfig
+from pipeline.config import RunConfig
+from pipeline.hashing import fingerprint_sha256
+from pipeline.tokenize.settings import TokenizeConfig
+from pipeline.tokenize.step import TokenizeShards, merge_task_shards
 from pipeline.typed_config import ConfigError
 from pipeline.workdir import StagePaths
-from tokenizer.shard_step import TokenizeShards, merge_task_shards
-from tokenizer.train import model_checksum
 
 TOKENIZE_NOTES = {
     "languages": "As the previous stage, as token ids of the tokenizer named in meta.json.",
@@ -45,7 +46,7 @@ def tokenizer_file(config: RunConfig) -> Path:
 
 def tokenizer_identity(config: RunConfig) -> str:
     """The tokenizer's sha256, part of the stage's fingerprint: another tokenizer makes other shards."""
-    return model_checksum(tokenizer_file(config))
+    return fingerprint_sha256(tokenizer_file(config))
 
 
 def build_tokenize(settings: TokenizeConfig, tokenizer: Path, paths: StagePaths,

@@ -1,7 +1,7 @@
 """The held-out evaluation set as files: Hindi and Hinglish texts for bits per byte, and the next-sentence task in
-Hindi and romanised Hindi. `python -m model make-tasks` writes them; the same inputs and seed give the same bytes,
+Hindi and romanised Hindi. `python -m evaluation make-tasks` writes them; the same inputs and seed give the same bytes,
 so a folder can be regenerated rather than kept. lm-evaluation-harness reads the same files
-(model/lm_eval_tasks/).
+(evaluation/lm_eval_tasks/).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import sentencepiece as spm
 
+from evaluation.multiple_choice import next_sentence_items, romanized_items
 from model.errors import ModelInputError
-from model.evaluate import document_texts, text_set_name
-from model.multiple_choice import next_sentence_items, romanized_items
+from pipeline.documents import document_texts, text_set_name
 
 HINDI_TEXT, HINGLISH_TEXT = "heldout_hi.jsonl", "heldout_hinglish.jsonl"
 NEXT_SENTENCE = {"hi": "next_sentence_hi.jsonl", "hi_Latn": "next_sentence_hi_Latn.jsonl"}

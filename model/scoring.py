@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import sentencepiece as spm
 import torch
@@ -19,8 +18,6 @@ from tqdm import tqdm
 
 from model.errors import ModelInputError
 from model.loss import IGNORE_INDEX
-from model.multiple_choice import accuracy, option_loglikelihoods
-from pipeline.documents import read_documents
 
 
 def byte_lengths(sp: spm.SentencePieceProcessor, vocab_size: int) -> torch.Tensor:
@@ -37,20 +34,6 @@ def byte_lengths(sp: spm.SentencePieceProcessor, vocab_size: int) -> torch.Tenso
 
 def bits_per_byte(nats: float, num_bytes: float) -> float:
     return nats / math.log(2) / max(num_bytes, 1.0)
-
-
-def document_texts(path: str | Path) -> list[str]:
-    """Documents of a file or folder: plain text (.txt) has one per line; the pipeline's JSONL (.jsonl,
-    .jsonl.gz, .jsonl.zst) one per record's `text` (a bad record names its file and line)."""
-    documents = [doc.text for doc in read_documents([path], text_per="line") if doc.text.strip()]
-    if not documents:
-        raise ModelInputError(f"{path} holds no document")
-    return documents
-
-
-def text_set_name(path: str | Path) -> str:
-    """What a held-out file or folder is called in figures and logs: its name without suffixes."""
-    return Path(path).name.split(".")[0]
 
 
 @dataclass
@@ -125,15 +108,3 @@ def score_documents(module, sp: spm.SentencePieceProcessor, documents: list[str]
             score.nats += float(module(inputs.to(device), targets.to(device)).float()) * counted
     module.train(was_training)
     return score
-
-
-def evaluate(module, sp: spm.SentencePieceProcessor, texts: dict[str, list[str]], choices: dict[str, list[dict]],
-             context: int, stride: int | None = None, batch_size: int = 8, device="cpu") -> dict:
-    """Every figure of one model: bits per byte (and the rest) per text set, accuracy per multiple-choice set."""
-    return {
-        "context": context, "stride": stride or max(1, context // 2),
-        "texts": {name: score_documents(module, sp, docs, name, context, stride, batch_size, device).as_dict()
-                  for name, docs in texts.items()},
-        "choices": {name: accuracy(items, option_loglikelihoods(module, sp, items, batch_size, device))
-                    for name, items in choices.items()},
-    }

@@ -10,7 +10,7 @@ and passed over.
 
 from __future__ import annotations
 
-import hashlib
+import argparse
 import json
 import statistics
 from collections import Counter
@@ -20,8 +20,12 @@ from typing import Literal
 
 from tqdm import tqdm
 
-from trainer.sft import SFTDataError
-from trainer.sft_sources import READERS, BadRecord, Conversation
+from pipeline.errors import cli_errors
+from pipeline.hashing import unit_hash
+from pipeline.markdown import markdown_table
+from pipeline.typed_config import cli_overrides, load_config
+from trainer.sft.batches import SFTDataError
+from trainer.sft.sources import READERS, BadRecord, Conversation
 
 KINDS = Literal["conversations", "dialogues", "translation_pairs", "health_qa", "wikipedia", "stories"]
 BAD_RECORDS_LISTED = 50  # per source, in stats.json and the card; all are counted
@@ -46,11 +50,6 @@ class SFTDataConfig:
     val_fraction: float = 0.05  # conversations whose root hash falls below this go to val
     max_chars: int = 6000  # longer conversations are passed over (counted): they would not fit a training row
     skip_missing: bool = False  # a source whose file is absent is noted in the card instead of stopping the build
-
-
-def unit_hash(key: str) -> float:
-    """A number in [0, 1) fixed by `key`."""
-    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:15], 16) / 16**15
 
 
 def copies(weight: float, key: str) -> int:
@@ -133,13 +132,13 @@ def card_markdown(stats: dict) -> str:
     """The data card: the mixture, turn lengths, bad records with file and line, an example per source."""
     lines = ["# SFT conversations", "",
              f"{stats['train']:,} train conversations (with the mixture's copies), {stats['val']:,} val "
-             f"(held out by source record, {stats['val_fraction']:.0%}), in Gemma 3's turns when trained.", "",
-             "| source | kind | weight | train | val | turns/conv | user chars (median) | model chars (median) | "
-             "bad records | too long | license |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name, s in stats["sources"].items():
-        lines.append(f"| {name} | {s['kind']} | {s['weight']} | {s['train']:,} | {s['val']:,} | "
-                     f"{s['turns_per_conversation']['mean']} | {s['user_turn_chars']['median']} | "
-                     f"{s['model_turn_chars']['median']} | {s['bad_records']} | {s['too_long']} | {s['license']} |")
+             f"(held out by source record, {stats['val_fraction']:.0%}), in Gemma 3's turns when trained.", ""]
+    header = ["source", "kind", "weight", "train", "val", "turns/conv", "user chars (median)", "model chars (median)",
+              "bad records", "too long", "license"]
+    lines += markdown_table(header, [
+        [name, s["kind"], s["weight"], f"{s['train']:,}", f"{s['val']:,}", s["turns_per_conversation"]["mean"],
+         s["user_turn_chars"]["median"], s["model_turn_chars"]["median"], s["bad_records"], s["too_long"],
+         s["license"]] for name, s in stats["sources"].items()])
     if stats["missing_sources"]:
         lines += ["", f"Not found, left out: {', '.join(stats['missing_sources'])}."]
     for name, s in stats["sources"].items():
@@ -154,21 +153,15 @@ def card_markdown(stats: dict) -> str:
 
 def main(argv: list[str]) -> int:
     """python -m trainer sft-data CONFIG [--KEY=VALUE ...]"""
-    import argparse
-    import sys
-
-    from pipeline.typed_config import ConfigError, cli_overrides, load_config
-
     parser = argparse.ArgumentParser(prog="python -m trainer sft-data", description=__doc__)
     parser.add_argument("config", help="SFT data config (YAML), e.g. configs/sft_data.yaml")
     args, extra = parser.parse_known_args(argv)
-    try:
+
+    def build() -> None:
         config = load_config(SFTDataConfig, args.config, cli_overrides(extra))
         stats = build_sft_data(config)
-    except (ConfigError, FileNotFoundError, SFTDataError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    bad = sum(s["bad_records"] for s in stats["sources"].values())
-    print(f"SFT data: {stats['train']:,} train and {stats['val']:,} val conversations, {bad} bad records "
-          f"({Path(config.out) / 'stats.json'}; card: {Path(config.out) / 'card.md'})")
-    return 0
+        bad = sum(s["bad_records"] for s in stats["sources"].values())
+        print(f"SFT data: {stats['train']:,} train and {stats['val']:,} val conversations, {bad} bad records "
+              f"({Path(config.out) / 'stats.json'}; card: {Path(config.out) / 'card.md'})")
+
+    return cli_errors(build)

@@ -7,7 +7,6 @@ are written in the language of the answer: Devanagari Hindi for Hindi replies, r
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from model.chat_format import validate_messages
 from model.errors import ModelInputError
 from pipeline.documents import MALFORMED, json_lines
+from pipeline.hashing import unit_hash
 from pipeline.hinglish.romanize import romanize
 from pipeline.script import devanagari_share
 
@@ -46,7 +46,7 @@ def _model(text: str) -> dict:
 
 def pick(options: list[str], key: str) -> str:
     """One of `options`, chosen by a hash of `key`: varied phrasing that does not depend on file order."""
-    return options[int(hashlib.sha1(key.encode()).hexdigest(), 16) % len(options)]
+    return options[int(unit_hash(key) * len(options))]
 
 
 def jsonl_records(path: Path, fields: tuple[str, ...]) -> Iterator[tuple[int, dict] | BadRecord]:

@@ -23,11 +23,12 @@ import torch
 from model.chat import generate_reply
 from model.chat_format import render_chat
 from model.loss import IGNORE_INDEX
+from pipeline.errors import UserError
 
 MIN_ROW = 64
 
 
-class SFTDataError(ValueError):
+class SFTDataError(UserError):
     """Conversations that cannot be trained on (malformed, or none fits the block); says what to rebuild."""
 
 

@@ -1,25 +1,18 @@
-"""`python -m model eval` and `python -m model make-tasks`: the evaluation commands (model/__main__.py adds them)."""
+"""`python -m evaluation evaluate` and `python -m evaluation make-tasks`: a checkpoint on held-out texts and tasks,
+and the held-out set itself."""
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-import sentencepiece as spm
 import torch
 
+from evaluation.evaluate import evaluate
+from evaluation.heldout import read_items, shard_documents, write_eval_tasks
 from model.errors import ModelInputError
-from model.evaluate import document_texts, evaluate, text_set_name
-from model.heldout import read_items, shard_documents, write_eval_tasks
-from model.hf import from_hf
-
-
-def tokenizer_of(checkpoint: str | Path, tokenizer: str | None = None) -> spm.SentencePieceProcessor:
-    path = Path(tokenizer or Path(checkpoint) / "tokenizer.model")
-    if not path.exists():
-        raise FileNotFoundError(f"no tokenizer at {path}: pass --tokenizer FILE.model")
-    return spm.SentencePieceProcessor(model_file=str(path))
+from model.hf import from_hf, tokenizer_of
+from pipeline.documents import document_texts, text_set_name
 
 
 def _device(name: str) -> torch.device:
@@ -70,10 +63,10 @@ def cmd_make_tasks(args) -> None:
 
 def add_commands(commands) -> dict:
     """The evaluation subcommands on `commands` (argparse subparsers); returns name → handler."""
-    ev = commands.add_parser("eval", help="bits per byte of held-out text, multiple-choice accuracy")
+    ev = commands.add_parser("evaluate", help="bits per byte of held-out text, multiple-choice accuracy")
     ev.add_argument("--checkpoint", required=True, help="checkpoint or Hugging Face Gemma 3 directory")
     ev.add_argument("--text", nargs="+", default=[], help=".txt (a document a line) or JSONL files or folders")
-    ev.add_argument("--choices", nargs="+", default=[], help="multiple-choice items (python -m model make-tasks)")
+    ev.add_argument("--choices", nargs="+", default=[], help="multiple-choice items (python -m evaluation make-tasks)")
     ev.add_argument("--tokenizer", help="SentencePiece model (default: CHECKPOINT/tokenizer.model)")
     ev.add_argument("--context", type=int, help="tokens a window sees (default: the model's max positions, as "
                     "lm-eval uses; pass the training block_size for a short-context model)")
@@ -87,6 +80,6 @@ def add_commands(commands) -> dict:
     tasks.add_argument("--hinglish", nargs="+", default=[], help="held-out real Hinglish (default: romanised Hindi)")
     tasks.add_argument("--seed", type=int, default=0)
     tasks.add_argument("--max-documents", type=int, default=0, help="at most this many of each language (0: all)")
-    tasks.add_argument("--out", default="work/eval_tasks", help="the folder model/lm_eval_tasks/ reads")
-    return {"eval": cmd_eval, "make-tasks": cmd_make_tasks}
+    tasks.add_argument("--out", default="work/eval_tasks", help="the folder evaluation/lm_eval_tasks/ reads")
+    return {"evaluate": cmd_eval, "make-tasks": cmd_make_tasks}
 

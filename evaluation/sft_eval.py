@@ -1,4 +1,4 @@
-"""python -m trainer sft-eval --checkpoint DIR [...] --sft-data DIR --prompts FILE: what SFT changed, per checkpoint.
+"""python -m evaluation sft-eval --checkpoint DIR [...] --sft-data DIR --prompts FILE: what SFT changed, per checkpoint.
 
 - `sft_val_loss`: nats per token of the model's turns in the held-out conversations (all of them, each once).
 - `format_adherence`: share of replies that end with <end_of_turn> within `max_new_tokens`.
@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import sentencepiece as spm
 import torch
 
 from model.chat import generate_reply
-from model.errors import ModelInputError
 from model.hf import from_hf
 from model.loss import IGNORE_INDEX
 from pipeline.script import devanagari_share
-from trainer.sft import SFTDataError, conversation_rows, pad_rows
+from trainer.sft.batches import conversation_rows, pad_rows
 
 
 def script_of(text: str) -> str:
@@ -60,28 +58,27 @@ def evaluate_checkpoint(checkpoint: Path, sft_data: Path, prompts: list[str], ma
             "script_agreement": sum(r["agrees"] for r in replies) / len(replies), "replies": replies}
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m trainer sft-eval", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", action="append", required=True, help="repeat: before and after SFT")
-    parser.add_argument("--sft-data", required=True, help="folder with val.jsonl (python -m trainer sft-data)")
-    parser.add_argument("--prompts", required=True, help="one question a line (\\n for a line break)")
-    parser.add_argument("--max-new-tokens", type=int, default=64)
-    parser.add_argument("--block-size", type=int, default=256, help="longest val conversation scored, in ids")
-    parser.add_argument("--out", help="write the figures and every reply here (JSON)")
-    args = parser.parse_args(argv)
-    try:
-        prompts = [line.replace("\\n", "\n") for line in Path(args.prompts).read_text(encoding="utf-8").splitlines()
-                   if line.strip()]
-        results = [evaluate_checkpoint(Path(c), Path(args.sft_data), prompts, args.max_new_tokens, args.block_size)
-                   for c in args.checkpoint]
-    except (FileNotFoundError, ModelInputError, SFTDataError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+def cmd_sft_eval(args) -> None:
+    prompts = [line.replace("\\n", "\n") for line in Path(args.prompts).read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+    results = [evaluate_checkpoint(Path(c), Path(args.sft_data), prompts, args.max_new_tokens, args.block_size)
+               for c in args.checkpoint]
     print(f"{'checkpoint':<60} {'sft val loss':>12} {'format':>8} {'script':>8}")
     for r in results:
         print(f"{r['checkpoint'][-60:]:<60} {r['sft_val_loss']:>12.4f} {r['format_adherence']:>8.1%} "
               f"{r['script_agreement']:>8.1%}")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
-    return 0
+
+
+def add_commands(commands) -> dict:
+    """`sft-eval` on `commands` (argparse subparsers); returns name → handler."""
+    parser = commands.add_parser("sft-eval", help="SFT val loss, format adherence and script agreement",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", action="append", required=True, help="repeat: before and after SFT")
+    parser.add_argument("--sft-data", required=True, help="folder with val.jsonl (python -m trainer sft-data)")
+    parser.add_argument("--prompts", required=True, help="one question a line (\\n for a line break)")
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--block-size", type=int, default=256, help="longest val conversation scored, in ids")
+    parser.add_argument("--out", help="write the figures and every reply here (JSON)")
+    return {"sft-eval": cmd_sft_eval}

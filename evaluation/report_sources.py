@@ -9,10 +9,12 @@ from pathlib import Path
 
 import torch
 
-from trainer.checkpoint import LATEST, STATE, SUMS
+from pipeline.errors import UserError
+from trainer.checkpoint import STATE, Checkpoints
+from trainer.logger import is_event, is_step, read_log
 
 
-class ReportInputError(ValueError):
+class ReportInputError(UserError):
     """A run folder the report cannot read (a log line that is not JSON); names the file and line."""
 
 
@@ -26,41 +28,25 @@ class TrainingRun:
     shards: dict = field(default_factory=dict)  # meta.json of the shards it trained on ({} when gone)
 
 
-def _log(out_dir: Path) -> list[dict]:
-    path = out_dir / "log.jsonl"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: {out_dir} is not a training run (python -m trainer ...)")
-    records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise ReportInputError(f"{path}:{number}: not a JSON line") from None
-    return records
-
-
 def _checkpoints(out_dir: Path) -> dict[str, Path]:
-    root = out_dir / "checkpoints"
-    if not (root / LATEST).exists():
-        raise FileNotFoundError(f"{root / LATEST} does not exist: the run has written no checkpoint yet")
-    found = {"latest": root / (root / LATEST).read_text().strip()}
-    scored = [(json.loads((p / SUMS).read_text()).get("val_loss"), p) for p in sorted(root.glob("step_*"))
-              if (p / SUMS).exists()]
-    scored = [(loss, p) for loss, p in scored if loss is not None]
-    if scored and min(scored)[1] != found["latest"]:
-        found["best"] = min(scored)[1]
-    return found
+    """The newest sound checkpoint, and the best (lowest validation loss) when it is another one."""
+    checkpoints = Checkpoints(out_dir, keep_last=0, tokenizer="")
+    latest = checkpoints.latest_sound()
+    if latest is None:
+        raise FileNotFoundError(f"{checkpoints.root} holds no sound checkpoint: the run has written none yet")
+    best = checkpoints.best()
+    return {"latest": latest} | ({"best": best} if best not in (None, latest) else {})
 
 
 def read_run(out_dir: str | Path) -> TrainingRun:
     out = Path(out_dir)
-    records = _log(out)
+    records = read_log(out)
     checkpoints = _checkpoints(out)
     # mmap: the config without reading the optimiser's state into memory
     config = torch.load(checkpoints["latest"] / STATE, map_location="cpu", weights_only=False, mmap=True)["config"]
     meta_file = Path(config["data_dir"]) / "meta.json"
-    return TrainingRun(out, config, steps=[r for r in records if "event" not in r and "loss" in r],
-                       evals=[r for r in records if r.get("event") == "eval"], checkpoints=checkpoints,
+    return TrainingRun(out, config, steps=[r for r in records if is_step(r) and "loss" in r],
+                       evals=[r for r in records if is_event(r, "eval")], checkpoints=checkpoints,
                        shards=json.loads(meta_file.read_text()) if meta_file.exists() else {})
 
 

@@ -1,4 +1,4 @@
-"""One page per training run: `python -m trainer.report RUN_DIR` (or `make report RUN=...`) writes
+"""One page per training run: `python -m evaluation report RUN_DIR` (or `make report RUN=...`) writes
 `RUN_DIR/report.html` (self-contained: plots embedded as data URIs) and `RUN_DIR/report.md` (plots in
 `RUN_DIR/report/`), from the run's own files: the data through each pipeline stage, the tokenizer, training curves,
 held-out evaluation of the latest and best checkpoints, and samples. Offline.
@@ -6,31 +6,28 @@ held-out evaluation of the latest and best checkpoints, and samples. Offline.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import json
 import os
-import sys
 from pathlib import Path
 
 import torch
 
-from model.errors import ModelInputError
-from model.evaluate import document_texts, evaluate, text_set_name
-from model.evaluate_cli import tokenizer_of
-from model.heldout import NEXT_SENTENCE, heldout_texts, read_items
-from model.hf import from_hf
-from trainer.evaluation import samples
-from trainer.report_plots import training_plots
-from trainer.report_sources import (
-    ReportInputError,
+from evaluation.evaluate import evaluate
+from evaluation.heldout import NEXT_SENTENCE, heldout_texts, read_items
+from evaluation.report_plots import training_plots
+from evaluation.report_sources import (
     TrainingRun,
     pipeline_stages,
     read_run,
     stage_card,
     tokenizer_card,
 )
+from model.hf import from_hf, tokenizer_of
+from pipeline.documents import document_texts, text_set_name
+from pipeline.markdown import markdown_table
+from trainer.evaluation import samples
 
 PROMPTS = ["भारत की राजधानी", "बारिश के मौसम में किसान", "kal movie dekhne", "mujhe lagta hai ki"]  # Hindi, Hinglish
 FERTILITY = ("tokenizer", "tokens_per_word", "chars_per_token", "bytes_per_token", "single_token_words")
@@ -128,7 +125,7 @@ def evaluation_blocks(figures: dict) -> list[tuple]:
                        [[f"{w} ({figures[w]['checkpoint']})", name, c["accuracy"], c["accuracy_norm"], c["chance"],
                          c["items"]] for w in checkpoints for name, c in figures[w]["choices"].items()]))
     if not (first["texts"] or first["choices"]):
-        blocks.append(("p", "No held-out set: write one with `python -m model make-tasks` (see README)."))
+        blocks.append(("p", "No held-out set: write one with `python -m evaluation make-tasks` (see README)."))
     blocks.append(("h2", "Samples"))
     blocks.append(("p", "The latest checkpoint, 32 new tokens, seeded top-p sampling:"))
     return blocks + [("pre", f"{prompt} → {text}") for prompt, text in figures.get("samples", {}).items()]
@@ -151,8 +148,7 @@ def render_markdown(title: str, blocks: list[tuple], out_dir: Path) -> str:
             lines += [f"![{rest[0]}]({os.path.relpath(rest[1], out_dir)})", ""]
         elif kind == "table":
             cells = [[f"[{v[1]}]({v[2]})" if isinstance(v, tuple) else _cell(v) for v in row] for row in rest[1]]
-            lines += ["| " + " | ".join(rest[0]) + " |", "|" + "---|" * len(rest[0])]
-            lines += ["| " + " | ".join(row) + " |" for row in cells] + [""]
+            lines += markdown_table(rest[0], cells) + [""]
     return "\n".join(lines)
 
 
@@ -199,21 +195,16 @@ def write_report(out_dir: str | Path, tasks: str | Path | None = "work/eval_task
     return run.out_dir / "report.html"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m trainer.report", description=__doc__)
+def cmd_report(args) -> None:
+    page = write_report(args.run, args.tasks, args.cards, args.device)
+    print(f"report: {page} (and {page.with_suffix('.md')})")
+
+
+def add_commands(commands) -> dict:
+    """`report` on `commands` (argparse subparsers); returns name → handler."""
+    parser = commands.add_parser("report", help="one HTML + Markdown page for a training run", description=__doc__)
     parser.add_argument("run", help="the trainer's out_dir")
-    parser.add_argument("--tasks", default="work/eval_tasks", help="held-out sets (python -m model make-tasks)")
+    parser.add_argument("--tasks", default="work/eval_tasks", help="held-out sets (python -m evaluation make-tasks)")
     parser.add_argument("--cards", default="data_cards", help="the pipeline's cards_dir, for links to stage cards")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    args = parser.parse_args(argv)
-    try:
-        page = write_report(args.run, args.tasks, args.cards, args.device)
-    except (FileNotFoundError, ModelInputError, ReportInputError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"report: {page} (and {page.with_suffix('.md')})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return {"report": cmd_report}

@@ -18,8 +18,8 @@ from pathlib import Path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from tokenizer.config import ShardLayout, TokenizerInputError
-from tokenizer.shards import DocumentEncoder, ShardWriter, load_tokenizer, shard_meta, write_json_atomically
+from pipeline.tokenize.settings import ShardInputError, ShardLayout
+from pipeline.tokenize.shards import DocumentEncoder, ShardWriter, load_tokenizer, shard_meta, write_json_atomically
 
 VAL_SHARD = "val_00000.bin"
 
@@ -68,7 +68,7 @@ def merge_task_shards(layout: ShardLayout, model_file: str | Path, output: Path,
     """Join the tasks' val parts into one val shard and write meta.json over all tasks' shards; returns it."""
     missing = [rank for rank in range(tasks) if not (task_folder / f"{rank:05d}.json").exists()]
     if missing:
-        raise TokenizerInputError(f"{task_folder}: tasks {missing} have not written their shards; run the stage "
+        raise ShardInputError(f"{task_folder}: tasks {missing} have not written their shards; run the stage "
                                   f"again (finished tasks are skipped)")
     shards = [s for rank in range(tasks) for s in json.loads((task_folder / f"{rank:05d}.json").read_text())["shards"]]
     listed = [s for s in shards if s["split"] == "train"]

@@ -8,12 +8,11 @@ task count, and a document and its copies always fall on one side. With `rehydra
 
 Two drivers share the encoder, writer and meta.json here: `write_shards` (one process, `python -m tokenizer shard`,
 resumable per shard through progress.json: a killed run skips the documents of its finished shards) and
-tokenizer/shard_step.py (the pipeline's 06_tokenize stage: one set of shards per executor task).
+pipeline/tokenize/step.py (the pipeline's 06_tokenize stage: one set of shards per executor task).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -25,9 +24,9 @@ import sentencepiece as spm
 from tqdm import tqdm
 
 from pipeline.documents import read_documents
-from tokenizer.config import MAX_UINT16_VOCAB, ShardConfig, ShardLayout, TokenizerInputError
-from tokenizer.train import model_checksum
-from tokenizer.word_cache import WordCachedEncoder
+from pipeline.hashing import file_sha256, unit_hash
+from pipeline.tokenize.settings import MAX_UINT16_VOCAB, ShardConfig, ShardInputError, ShardLayout
+from pipeline.tokenize.word_cache import WordCachedEncoder
 
 DTYPE = np.uint16
 SPLITS = ("train", "val")
@@ -39,8 +38,7 @@ def root_id(doc) -> str:
 
 
 def split_of(doc_id: str, val_fraction: float) -> str:
-    digest = hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest()
-    return "val" if int.from_bytes(digest, "big") / 2**64 < val_fraction else "train"
+    return "val" if unit_hash(doc_id) < val_fraction else "train"
 
 
 def write_json_atomically(path: Path, data: dict) -> None:
@@ -52,7 +50,7 @@ def write_json_atomically(path: Path, data: dict) -> None:
 def load_tokenizer(model_file: str | Path) -> spm.SentencePieceProcessor:
     sp = spm.SentencePieceProcessor(model_file=str(model_file))
     if sp.get_piece_size() > MAX_UINT16_VOCAB:
-        raise TokenizerInputError(f"{model_file} has {sp.get_piece_size():,} pieces: ids ≥ 65,536 do not fit "
+        raise ShardInputError(f"{model_file} has {sp.get_piece_size():,} pieces: ids ≥ 65,536 do not fit "
                                   f"uint16 shards")
     return sp
 
@@ -77,7 +75,7 @@ class DocumentEncoder:
             return 1
         weight = doc.metadata.get("rehydration_weight", 1)
         if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
-            raise TokenizerInputError(f"document {doc.id}: rehydration_weight {weight!r} is not a whole number ≥ 1; "
+            raise ShardInputError(f"document {doc.id}: rehydration_weight {weight!r} is not a whole number ≥ 1; "
                                       f"re-run the dedup stage, or set rehydrate: false")
         return weight
 
@@ -142,7 +140,7 @@ def shard_meta(sp: spm.SentencePieceProcessor, model_file: str | Path, layout: S
     train = totals["train"]
     return {"dtype": "uint16", "vocab_size": sp.get_piece_size(), "bos_id": sp.bos_id(), "eos_id": sp.eos_id(),
             "add_bos": layout.add_bos, "tokenizer": str(Path(model_file).resolve()),
-            "tokenizer_sha256": model_checksum(model_file), "val_fraction": layout.val_fraction,
+            "tokenizer_sha256": file_sha256(model_file), "val_fraction": layout.val_fraction,
             "split_by": "root document id (metadata parent_id, else id)", **about, "shards": shards,
             "totals": totals,
             "rehydration": {"enabled": layout.rehydrate, "train_tokens_before": train["tokens_before_rehydration"],
@@ -157,12 +155,12 @@ def write_shards(config: ShardConfig, model_file: Path) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     progress_file = out / "progress.json"
-    settings = {"tokenizer_sha256": model_checksum(model_file), "inputs": config.inputs,
+    settings = {"tokenizer_sha256": file_sha256(model_file), "inputs": config.inputs,
                 "val_fraction": config.val_fraction, "shard_tokens": config.shard_tokens, "add_bos": config.add_bos,
                 "rehydrate": config.rehydrate}
     progress = json.loads(progress_file.read_text()) if progress_file.exists() else {"settings": settings, "shards": []}
     if progress["settings"] != settings:
-        raise TokenizerInputError(f"{out} holds shards made with other settings ({progress['settings']}); "
+        raise ShardInputError(f"{out} holds shards made with other settings ({progress['settings']}); "
                                   f"remove the folder or choose another --out")
 
     def finished(record: dict) -> None:
@@ -204,7 +202,7 @@ def _batches(documents: Iterable, size: int, to_skip: dict[str, int], val_fracti
 
 def tokenizer_mismatch(meta: dict, meta_file: Path, model_file: str | Path) -> str | None:
     """Why shards described by `meta` cannot be read with `model_file` (and what to re-run), or None."""
-    if meta["tokenizer_sha256"] != model_checksum(model_file):
+    if meta["tokenizer_sha256"] != file_sha256(model_file):
         return (f"{meta_file}: made with another tokenizer than {model_file} (checksum differs): re-run "
                 f"`make shards` with this tokenizer, or use the tokenizer the shards were made with")
     return None
