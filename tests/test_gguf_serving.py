@@ -16,9 +16,9 @@ from model.hf import to_hf
 from pipeline.typed_config import load_config
 from tests.conftest import REPO
 from tests.model_helpers import random_model
-from tests.test_webapp import open_stream
+from tests.test_webapp import disconnect_mid_stream
 from tests.trainer_helpers import build_shards
-from tests.webapp_helpers import start_server, wait_for
+from tests.webapp_helpers import start_server
 from trainer.config import TrainConfig
 from trainer.loop import Trainer
 
@@ -151,14 +151,7 @@ def test_a_seed_repeats_a_sampled_reply_and_draws_what_pytorch_draws(servers):
 
 
 def test_a_client_that_disconnects_mid_stream_frees_the_llama_cpp_server(servers):
-    server = servers["llama.cpp"]
-    before = server.request("GET", "/health")[1]["queue"]
-    connection, response = open_stream(server)
-    wait_for(lambda: server.request("GET", "/health")[1]["queue"]["running"], what="the generation to start")
-    response.close()
-    connection.close()
-    after = wait_for(lambda: (q := server.request("GET", "/health")[1]["queue"])["cancelled"] > before["cancelled"]
-                     and not q["running"] and q, what="the generation to be cancelled")
+    before, after = disconnect_mid_stream(servers["llama.cpp"])
     assert after["served"] == before["served"]
 
 

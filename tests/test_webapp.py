@@ -105,8 +105,8 @@ def open_stream(server, max_tokens: int = LONG) -> tuple[http.client.HTTPConnect
     return connection, response
 
 
-def test_a_client_that_disconnects_mid_stream_frees_its_slot(served):
-    server = served.server
+def disconnect_mid_stream(server) -> tuple[dict, dict]:
+    """The queue's counts before a streaming client leaves mid-reply, and once its generation is cancelled."""
     before = server.request("GET", "/health")[1]["queue"]
     connection, response = open_stream(server)
     wait_for(lambda: server.request("GET", "/health")[1]["queue"]["running"], what="the generation to start")
@@ -114,6 +114,12 @@ def test_a_client_that_disconnects_mid_stream_frees_its_slot(served):
     connection.close()
     after = wait_for(lambda: (q := server.request("GET", "/health")[1]["queue"])["cancelled"] > before["cancelled"]
                      and not q["running"] and q, what="the generation to be cancelled")
+    return before, after
+
+
+def test_a_client_that_disconnects_mid_stream_frees_its_slot(served):
+    server = served.server
+    before, after = disconnect_mid_stream(server)
     assert after["served"] == before["served"], f"the {LONG}-token generation was cut short, not finished: {after}"
     assert server.request("POST", "/v1/chat/completions", {"model": "tiny", "messages": MESSAGES,
                                                            "max_tokens": 4})[0] == 200
