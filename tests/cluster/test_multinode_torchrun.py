@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from tests.cluster.clusters import PATIENCE_S, free_port, project_env, wait_until
-from tests.cluster.training import torchrun, trainer_args
+from tests.cluster.training import last_step, torchrun, trainer_args
 from tests.conftest import REPO
 from tests.trainer_helpers import build_shards, read_log, step_losses
 
@@ -69,7 +69,7 @@ def test_two_nodes_give_the_losses_of_one_process_with_the_same_global_batch(two
 def test_a_killed_node_and_a_restarted_job_resume_from_the_last_checkpoint(shards, two_nodes, tmp_path):
     kind, whole = two_nodes
     nodes = start_nodes(shards, tmp_path, free_port(), f"--distributed={kind}")
-    wait_until(lambda: max(step_losses(read_log(tmp_path)), default=0) >= 15, "step 15", poll_s=0.05)
+    wait_until(lambda: last_step(tmp_path) >= 15, "step 15", poll_s=0.05)
     kill_node(nodes[1])
     try:  # the surviving node's collective fails on the lost peer and its torchrun gives up
         nodes[0].communicate(timeout=300)

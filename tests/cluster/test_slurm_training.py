@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from tests.cluster.clusters import PATIENCE_S, REPO, local_slurm, project_env, wait_for_slurm_job_end, wait_until
-from tests.cluster.training import torchrun, trainer_args
+from tests.cluster.training import last_step, torchrun, trainer_args
 from tests.trainer_helpers import build_shards, read_log, step_losses
 
 pytestmark = pytest.mark.cluster
@@ -34,7 +34,7 @@ def test_a_cancelled_training_job_submitted_again_resumes_exactly(slurm, tmp_pat
                    capture_output=True, timeout=PATIENCE_S)
 
     job = submit(shards, cancelled)
-    wait_until(lambda: max(step_losses(read_log(cancelled)), default=0) >= 15, "step 15 of the Slurm job",
+    wait_until(lambda: last_step(cancelled) >= 15, "step 15 of the Slurm job",
                poll_s=0.05)
     subprocess.run(["scancel", job], check=True)
     wait_for_slurm_job_end(job)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.trainer_helpers import read_log, step_losses
 
 TINY = REPO / "configs" / "train_tiny.yaml"
 # 40 steps, a checkpoint every 10: a kill after step 15 leaves steps to run again after the resume
@@ -25,3 +26,8 @@ def torchrun(nnodes: int, nproc: int, *rest: str, node_rank: int | None = None, 
         return [*command, "--standalone", *rest]
     return [*command, f"--nnodes={nnodes}", f"--node_rank={node_rank}", "--rdzv_backend=c10d",
             f"--rdzv_endpoint={endpoint}", "--rdzv_id=cluster-test", *rest]
+
+
+def last_step(out_dir: Path) -> int:
+    """The newest step a (maybe not yet started) run has logged; 0 before its log exists."""
+    return max(step_losses(read_log(out_dir)), default=0) if (out_dir / "log.jsonl").exists() else 0
