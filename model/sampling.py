@@ -8,6 +8,12 @@ from dataclasses import dataclass
 
 from model.errors import ModelInputError
 
+# The sampler divides float32 logits by the temperature and compares float32 probabilities with top_p: a
+# positive value below these would be 0 there (1e-300 is) and sample from NaNs.
+MIN_TEMPERATURE = 1e-5  # 0 is greedy decoding
+MIN_TOP_P = 1e-5
+MIN_REPETITION_PENALTY, MAX_REPETITION_PENALTY = 1e-3, 1e3
+
 
 @dataclass(frozen=True)
 class Sampling:
@@ -21,11 +27,14 @@ class Sampling:
     seed: int | None = None  # None: a different draw every time
 
     def __post_init__(self) -> None:
-        if self.temperature < 0 or self.repetition_penalty <= 0:
-            raise ModelInputError(f"temperature must be ≥ 0 (got {self.temperature}) and repetition_penalty > 0 "
-                                  f"(got {self.repetition_penalty})")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ModelInputError(f"top_p must be in (0, 1], got {self.top_p}")
+        if not (self.temperature == 0 or self.temperature >= MIN_TEMPERATURE):
+            raise ModelInputError(f"temperature must be 0 (greedy) or at least {MIN_TEMPERATURE}, "
+                                  f"got {self.temperature}")
+        if not MIN_REPETITION_PENALTY <= self.repetition_penalty <= MAX_REPETITION_PENALTY:
+            raise ModelInputError(f"repetition_penalty must be in [{MIN_REPETITION_PENALTY}, "
+                                  f"{MAX_REPETITION_PENALTY}], got {self.repetition_penalty}")
+        if self.top_p is not None and not MIN_TOP_P <= self.top_p <= 1:
+            raise ModelInputError(f"top_p must be in [{MIN_TOP_P}, 1], got {self.top_p}")
 
     @property
     def greedy(self) -> bool:

@@ -30,6 +30,13 @@ def test_generate_streams_a_continuation_of_the_prompt(tmp_path, capsys):
     assert out.startswith("भारत") and len(out.strip()) > len("भारत")
 
 
+def test_a_sampling_value_that_would_underflow_is_a_clear_error(tmp_path, capsys):
+    checkpoint = make_checkpoint(tmp_path)
+    for flag in ("--temperature", "--top-p"):  # positive, but 0 in float32: the sampler would draw from NaNs
+        assert main(["generate", "--checkpoint", str(checkpoint), "--prompt", "भारत", flag, "1e-300"]) == 2
+        assert "must be" in capsys.readouterr().err
+
+
 def test_export_hf_writes_a_directory_transformers_loads(tmp_path):
     checkpoint = make_checkpoint(tmp_path / "ckpt")
     assert main(["export-hf", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "hf")]) == 0

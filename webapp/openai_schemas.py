@@ -8,11 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# The sampler divides float32 logits by the temperature and compares float32 probabilities with top_p: a
-# positive value below these would be 0 there (1e-300 is) and sample from NaNs.
-MIN_TEMPERATURE = 1e-5  # 0 is greedy decoding
-MIN_TOP_P = 1e-5
-MIN_REPETITION_PENALTY, MAX_REPETITION_PENALTY = 1e-3, 1e3
+from model.sampling import MAX_REPETITION_PENALTY, MIN_REPETITION_PENALTY, MIN_TEMPERATURE, MIN_TOP_P
+
 INT64 = 2**63  # OpenAI's seed is an int64
 
 
