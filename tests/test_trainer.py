@@ -14,7 +14,7 @@ import torch
 
 from pipeline.typed_config import load_config
 from tests.conftest import REPO
-from tests.trainer_helpers import build_shards, kill_after_step, step_losses
+from tests.trainer_helpers import build_shards, kill_after_step, records_so_far, step_losses
 from trainer.__main__ import main
 from trainer.config import TrainConfig
 from trainer.logger import read_log
@@ -141,7 +141,7 @@ def test_sigterm_saves_a_checkpoint_at_the_next_step_and_exits(shards, tmp_path)
     command = trainer_command(shards, tmp_path, f"--max_steps={never}", f"--checkpoint_every={never}",
                               f"--eval_every={never}")
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while max(step_losses(read_log(tmp_path)), default=0) < 5:
+    while max(step_losses(records_so_far(tmp_path)), default=0) < 5:
         assert process.poll() is None
         time.sleep(0.02)
     process.send_signal(signal.SIGTERM)

@@ -32,7 +32,7 @@ def build_shards(folder: Path, texts: list[str] | None = None, val_fraction: flo
     return folder / "shards"
 
 
-def _records(out_dir: Path) -> list[dict]:
+def records_so_far(out_dir: Path) -> list[dict]:
     """The log so far; none before the trainer has opened it."""
     return read_log(out_dir) if (Path(out_dir) / LOG).exists() else []
 
@@ -47,11 +47,11 @@ def kill_after_step(command: list[str], out_dir: Path, step: int, cwd: Path) -> 
     log as it was at the kill."""
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while max(step_losses(_records(out_dir)), default=0) < step and time.time() < deadline:
+    while max(step_losses(records_so_far(out_dir)), default=0) < step and time.time() < deadline:
         assert process.poll() is None, "the run ended before it could be killed"
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    at_kill = _records(out_dir)
+    at_kill = records_so_far(out_dir)
     subprocess.run(command + ["--resume"], check=True, capture_output=True, cwd=cwd)
     return at_kill
