@@ -29,8 +29,11 @@ def free_port() -> int:
 
 
 def project_env(**extra: str) -> dict[str, str]:
-    """The environment of a project command: this checkout's packages first, one thread per process."""
-    return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", **extra}
+    """The environment of a project command: this checkout's packages first, one thread per process. Ray's token
+    authentication off: `ray start --head` turns it on by default (Ray >= 2.5x) once a token exists in ~/.ray, while
+    a client started without RAY_AUTH_MODE=token sends none; these clusters listen on this machine only."""
+    return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
+            "RAY_AUTH_MODE": "disabled", **extra}
 
 
 def wait_until(condition, what: str, timeout_s: float = PATIENCE_S, poll_s: float = 0.5):
