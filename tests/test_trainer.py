@@ -141,11 +141,14 @@ def test_sigterm_saves_a_checkpoint_at_the_next_step_and_exits(shards, tmp_path)
     command = trainer_command(shards, tmp_path, f"--max_steps={never}", f"--checkpoint_every={never}",
                               f"--eval_every={never}")
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while max(step_losses(records_so_far(tmp_path)), default=0) < 5:
-        assert process.poll() is None
-        time.sleep(0.02)
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=60) == 0
+    try:
+        while max(step_losses(records_so_far(tmp_path)), default=0) < 5:
+            assert process.poll() is None
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:  # a failed wait must not leave a run of 100,000 steps behind
+        process.kill()
     stopped = next(r for r in read_log(tmp_path) if r.get("event") == "stopped")
     assert (tmp_path / "checkpoints" / f"step_{stopped['step']:08d}" / "checksums.json").exists()
 
