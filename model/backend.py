@@ -34,8 +34,13 @@ class Backend(Protocol):
     vocab: Vocabulary
     context: int  # positions a prompt and its reply may take together
     source: Path  # the checkpoint folder or GGUF file
+    parallel: int  # `generate` calls that may run at once (from as many threads), decoded together
 
     def token_bytes(self, token: int) -> bytes: ...
+
+    def close(self) -> None:
+        """Free what the backend holds outside Python (threads, llama.cpp's memory)."""
+        ...
 
     def generate(self, prompt: list[int], max_new_tokens: int, sampling: Sampling, stop_ids: Collection[int],
                  on_token: Callable[[int], None] | None = None) -> list[int]:
@@ -45,12 +50,18 @@ class Backend(Protocol):
 
 
 class TorchBackend:
-    """A checkpoint (or Hugging Face Gemma 3 folder) in PyTorch, with its SentencePiece tokenizer."""
+    """A checkpoint (or Hugging Face Gemma 3 folder) in PyTorch, with its SentencePiece tokenizer. One sequence
+    at a time: its KV cache and decoding loop serve one request."""
+
+    parallel = 1
 
     def __init__(self, module, sp: spm.SentencePieceProcessor, source: str | Path = "", compile: bool = False):
         self.module, self.vocab, self.source, self.compile = module, sp, Path(source), compile
         self.context = module.config.max_position_embeddings
         self.token_bytes = sentencepiece_bytes(sp)
+
+    def close(self) -> None:
+        """Nothing to free: the weights are Python objects."""
 
     @classmethod
     def load(cls, checkpoint: str | Path, tokenizer: str | Path | None = None, device: str = "cpu",
@@ -76,14 +87,19 @@ class TorchBackend:
 
 
 def load_backend(path: str | Path, tokenizer: str | Path | None = None, device: str = "cpu",
-                 threads: int | None = None, compile: bool = False, context: int | None = None) -> Backend:
+                 threads: int | None = None, compile: bool = False, context: int | None = None,
+                 parallel: int = 1) -> Backend:
     """A `.gguf` file through llama.cpp (its tokenizer is in the file), else a checkpoint folder in PyTorch.
     `threads`: llama.cpp's threads (PyTorch's are set process-wide by the caller); `context`: llama.cpp's context
-    (default: the file's, capped); `compile`: PyTorch only."""
+    per sequence (default: the file's, capped); `parallel`: requests llama.cpp decodes together; `compile`:
+    PyTorch only."""
     if Path(path).suffix == ".gguf":
         if tokenizer:
             raise ModelInputError("a GGUF file carries its own tokenizer: leave out --tokenizer")
         from model.gguf.backend import LlamaCppBackend
 
-        return LlamaCppBackend(path, threads=threads, context=context)
+        return LlamaCppBackend(path, threads=threads, context=context, parallel=parallel)
+    if parallel != 1:
+        raise ModelInputError(f"a PyTorch checkpoint decodes one request at a time: --parallel {parallel} needs a "
+                              "GGUF file (python -m model export-gguf)")
     return TorchBackend.load(path, tokenizer, device, compile)

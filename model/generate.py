@@ -24,30 +24,37 @@ def penalize_repetition(logits: torch.Tensor, seen: torch.Tensor, penalty: float
     return torch.where(seen, penalized, logits)
 
 
-def keep_top_k(logits: torch.Tensor, k: int | None) -> torch.Tensor:
-    if not k or k >= logits.shape[-1]:
-        return logits
-    kth = torch.topk(logits, k, dim=-1).values[..., -1:]
-    return logits.masked_fill(logits < kth, float("-inf"))
-
-
-def keep_top_p(logits: torch.Tensor, p: float | None) -> torch.Tensor:
-    """Keep the most likely tokens whose probabilities add up to at least p (always at least one)."""
-    if p is None or p >= 1.0:
-        return logits
-    ordered, order = torch.sort(logits, dim=-1, descending=True)
-    cumulative = ordered.softmax(-1).cumsum(-1)
-    drop_sorted = cumulative - ordered.softmax(-1) >= p  # mass before this token already reaches p
-    drop = drop_sorted.scatter(-1, order, drop_sorted)
-    return logits.masked_fill(drop, float("-inf"))
+def candidates(logits: torch.Tensor, top_k: int | None,
+               top_p: float | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """What a token may be drawn from: (logits in descending order, their token ids), -inf where a row keeps
+    fewer; or (logits, None) when neither limit applies. top-k keeps the logits at least as large as the k-th
+    largest (ties included); top-p then keeps the most likely tokens whose probabilities add up to at least p
+    (always one). Drawing from these few rather than from the whole vocabulary is what makes a step cheap."""
+    vocab, nucleus = logits.shape[-1], top_p is not None and top_p < 1.0
+    if top_k and top_k < vocab:
+        values, order = torch.topk(logits, top_k, dim=-1)
+        kth = values[..., -1:]
+        ties = int((logits >= kth).sum(-1).max())
+        if ties > top_k:  # the k-th value is shared: every token holding it stays
+            values, order = torch.topk(logits, ties, dim=-1)
+            values = values.masked_fill(values < kth, float("-inf"))
+    elif nucleus:
+        values, order = torch.sort(logits, dim=-1, descending=True)
+    else:
+        return logits, None
+    if nucleus:
+        probabilities = values.softmax(-1)
+        values = values.masked_fill(probabilities.cumsum(-1) - probabilities >= top_p, float("-inf"))
+    return values, order
 
 
 def choose_next(logits, seen, temperature, top_k, top_p, repetition_penalty, generator) -> torch.Tensor:
     logits = penalize_repetition(logits.float(), seen, repetition_penalty)
     if temperature == 0.0:
         return logits.argmax(-1)
-    logits = keep_top_p(keep_top_k(logits / temperature, top_k), top_p)
-    return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
+    values, order = candidates(logits / temperature, top_k, top_p)
+    drawn = torch.multinomial(values.softmax(-1), 1, generator=generator)
+    return (drawn if order is None else order.gather(-1, drawn)).squeeze(-1)
 
 
 @functools.cache

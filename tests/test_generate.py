@@ -5,7 +5,7 @@ import torch
 from transformers import Gemma3ForCausalLM as HFGemma3
 
 from model.config import preset
-from model.generate import generate, keep_top_p, penalize_repetition
+from model.generate import candidates, choose_next, generate, penalize_repetition
 from model.hf import to_hf
 from tests.model_helpers import random_model
 
@@ -78,9 +78,19 @@ def test_compiled_decoding_gives_the_eager_tokens(models):
 
 
 def test_top_p_keeps_the_smallest_set_reaching_p():
-    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
-    kept = torch.isfinite(keep_top_p(logits, 0.8))
-    assert kept.tolist() == [[True, True, False, False]]
+    logits = torch.log(torch.tensor([[0.15, 0.5, 0.05, 0.3]]))
+    values, order = candidates(logits, None, 0.8)
+    assert order[torch.isfinite(values)].tolist() == [1, 3]
+    seen = torch.zeros(1, 4, dtype=torch.bool)
+    drawn = {int(choose_next(logits, seen, 1.0, None, 0.8, 1.0, torch.Generator().manual_seed(s))) for s in range(50)}
+    assert drawn == {1, 3}
+
+
+def test_top_k_keeps_every_token_tied_with_the_kth():
+    logits = torch.tensor([[1.0, 3.0, 2.0, 2.0, 0.5], [4.0, 3.0, 2.0, 1.0, 0.0]])
+    values, order = candidates(logits, 2, None)
+    kept = [sorted(row[torch.isfinite(v)].tolist()) for v, row in zip(values, order, strict=True)]
+    assert kept == [[1, 2, 3], [0, 1]]
 
 
 def test_repetition_penalty_lowers_seen_tokens_either_sign():

@@ -14,7 +14,7 @@ import uvicorn
 
 from model.backend import load_backend
 from model.errors import ModelInputError
-from model.gguf.backend import MAX_CONTEXT
+from model.gguf.backend import GGUF_PARALLEL, MAX_CONTEXT
 from pipeline.errors import cli_errors
 from trainer.checkpoint import Checkpoints
 from webapp.data_browser import WorkFolder
@@ -69,10 +69,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "'*' turns the check off, for a proxy that checks Host itself")
     parser.add_argument("--device", default="cuda" if _cuda() else "cpu")
     parser.add_argument("--threads", type=int, help="CPU threads: torch's, or llama.cpp's for a GGUF file (default: "
-                        "torch's choice, or all cores). One sequence is decoded at a time: with PyTorch, for small "
-                        "models 1 is fastest, and far faster on a busy machine")
+                        "torch's choice, or all cores). PyTorch decodes one sequence at a time: for small models 1 "
+                        "thread is fastest, and far faster on a busy machine")
+    parser.add_argument("--parallel", type=_at_least(1), default=None,
+                        help=f"a GGUF file: requests llama.cpp decodes together in one batch per step (default "
+                             f"{GGUF_PARALLEL}; each has its own KV cache of --context positions). A PyTorch "
+                             "checkpoint serves one at a time")
     parser.add_argument("--context", type=_at_least(1), help="a GGUF file's context in tokens (default: its trained "
-                        f"context, at most {MAX_CONTEXT:,}: llama.cpp allocates the KV cache for it at start)")
+                        f"context, at most {MAX_CONTEXT:,}: llama.cpp allocates a KV cache of it per --parallel "
+                        "request at start)")
     parser.add_argument("--max-tokens", type=_at_least(1), default=defaults.max_tokens,
                         help="most tokens one request gets")
     parser.add_argument("--max-message-chars", type=_at_least(1), default=defaults.max_message_chars)
@@ -110,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> None:
     checkpoint = resolve_checkpoint(args.checkpoint)
-    backend = load_backend(checkpoint, args.tokenizer, args.device, args.threads, context=args.context)
+    gguf = checkpoint.suffix == ".gguf"
+    parallel = args.parallel or (GGUF_PARALLEL if gguf else 1)
+    backend = load_backend(checkpoint, args.tokenizer, args.device, args.threads, context=args.context,
+                           parallel=parallel)
     model = ServedModel(backend, args.model_name or default_model_name(checkpoint))
     limits = ServerLimits(max_tokens=args.max_tokens, max_message_chars=args.max_message_chars,
                           max_waiting=args.max_waiting, default_max_tokens=min(256, args.max_tokens))

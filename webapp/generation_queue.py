@@ -1,8 +1,11 @@
-"""Requests served one at a time, in the order they came, by one generation thread; a bounded number wait.
+"""Requests served in the order they came by as many generation threads as the backend decodes at once; a
+bounded number wait.
 
-The model is one set of weights on one device: running two generations at once would only interleave them.
-Each job streams its text back to the event loop of the request that made it; cancelling a job (its client went
-away) makes its next text callback raise, so the thread moves on to the next job within one token.
+A PyTorch checkpoint decodes one sequence at a time: one thread, since two generations at once would only
+interleave. A GGUF file served by llama.cpp decodes up to `--parallel` requests together in one batch per step
+(model/gguf/batching.py): that many threads, each streaming its own request. Each job streams its text back to
+the event loop of the request that made it; cancelling a job (its client went away) makes its next text callback
+raise, so its thread moves on to the next job within one token.
 """
 
 from __future__ import annotations
@@ -100,20 +103,23 @@ class GenerationJob:
 
 
 class GenerationQueue:
-    """One generation thread; at most `max_waiting` jobs wait behind the one it runs (0: none wait, a request
-    is served only when the thread is free). A request holds its place from `admit` on, while it is checked and
-    tokenised off the event loop, so that a request beyond the limit is refused before any work is done for it."""
+    """`threads` generation threads; at most `max_waiting` jobs wait behind those they run (0: none wait, a
+    request is served only when a thread is free). A request holds its place from `admit` on, while it is checked
+    and tokenised off the event loop, so that a request beyond the limit is refused before any work is done for it."""
 
-    def __init__(self, max_waiting: int):
-        if max_waiting < 0:
-            raise ValueError(f"max_waiting must be 0 or more, not {max_waiting}")
+    def __init__(self, max_waiting: int, threads: int = 1):
+        if max_waiting < 0 or threads < 1:
+            raise ValueError(f"max_waiting must be 0 or more and threads 1 or more, not {max_waiting}, {threads}")
         self._waiting: queue.Queue[GenerationJob | None] = queue.Queue()
-        self._places = threading.BoundedSemaphore(max_waiting + 1)  # the running job's and those waiting
+        self._places = threading.BoundedSemaphore(max_waiting + threads)  # the running jobs' and those waiting
         self.max_waiting = max_waiting
         self.counts = {"served": 0, "cancelled": 0, "failed": 0}
-        self.running = False
-        self._thread = threading.Thread(target=self._serve, name="generation", daemon=True)
-        self._thread.start()
+        self.running = 0  # jobs being generated now
+        self._count_lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._serve, name=f"generation {i}", daemon=True)
+                         for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
 
     @contextlib.contextmanager
     def admit(self) -> Iterator[Callable[[Callable[[Callable[[str], None]], object]], GenerationJob]]:
@@ -121,7 +127,7 @@ class GenerationQueue:
         was refused) is given back on leaving the block; a job's place, once the thread has run it."""
         if not self._places.acquire(blocking=False):
             raise QueueFull(f"{self.max_waiting} requests are already waiting: try again shortly" if self.max_waiting
-                            else "a request is being served and this server lets none wait: try again shortly")
+                            else "every generation thread is busy and this server lets none wait: try again shortly")
         submitted: list[GenerationJob] = []
 
         def submit(work: Callable[[Callable[[str], None]], object]) -> GenerationJob:
@@ -140,14 +146,20 @@ class GenerationQueue:
                 **self.counts}
 
     def close(self) -> None:
-        self._waiting.put(None)
-        self._thread.join(timeout=30)
+        for _ in self._threads:
+            self._waiting.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
 
     def _serve(self) -> None:
         while (job := self._waiting.get()) is not None:
-            self.running = True
+            with self._count_lock:
+                self.running += 1
             try:
-                self.counts[job.run()] += 1
+                outcome = job.run()  # a failure is an outcome: it does not raise
+                with self._count_lock:
+                    self.counts[outcome] += 1
             finally:
-                self._places.release()  # first: a status that says not running has its place back
-                self.running = False
+                with self._count_lock:
+                    self._places.release()  # first: a status that says not running has its place back
+                    self.running -= 1

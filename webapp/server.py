@@ -33,7 +33,7 @@ class ServerLimits:
     max_messages: int = 64
     max_tokens: int = 1_024  # per request
     default_max_tokens: int = 256  # when a request gives none
-    max_waiting: int = 16  # requests queued behind the one generating (0: none); more get 429
+    max_waiting: int = 16  # requests queued behind those generating (0: none); more get 429
     max_body_bytes: int = 1_000_000
 
 
@@ -54,12 +54,14 @@ def create_app(model: ServedModel, work: WorkFolder, training: TrainingRuns, lim
     """The application around an already loaded model (so /health answers only once it is loaded).
     `allowed_hosts`: the Host names it answers (default: the loopback names; see webapp/request_guards.py)."""
     limits = limits or ServerLimits()
-    server = Server(model, GenerationQueue(limits.max_waiting), work, training, limits, int(time.time()))
+    queue = GenerationQueue(limits.max_waiting, model.backend.parallel)
+    server = Server(model, queue, work, training, limits, int(time.time()))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         yield
         server.queue.close()
+        model.backend.close()
 
     # FastAPI's /docs pages load their scripts from a CDN: off. /openapi.json stays.
     app = FastAPI(title="hindi-slm", docs_url=None, redoc_url=None, lifespan=lifespan)

@@ -1,8 +1,9 @@
 """A GGUF file served through llama.cpp: the same `Backend` as a PyTorch checkpoint (model/backend.py).
 
-llama.cpp computes the logits (its tokenizer, from the file, encodes prompts); the token is chosen from them by
-model/generate.py's `choose_next`, so temperature, top-k, top-p, repetition penalty (over prompt and reply, as
-ours) and seeds mean exactly what they mean in PyTorch: a seed draws the same tokens from the same logits.
+llama.cpp computes the logits (its tokenizer, from the file, encodes prompts), for several requests at once in
+one batch (model/gguf/batching.py); the token is chosen from them by model/generate.py's `choose_next`, so
+temperature, top-k, top-p, repetition penalty (over prompt and reply, as ours) and seeds mean exactly what they
+mean in PyTorch: a seed draws the same tokens from the same logits.
 """
 
 from __future__ import annotations
@@ -10,19 +11,20 @@ from __future__ import annotations
 import ctypes
 import re
 from collections.abc import Callable, Collection
+from contextlib import closing
 from pathlib import Path
 
 import gguf
-import torch
 
 from model.errors import ModelInputError
-from model.generate import choose_next
+from model.gguf.batching import BatchScheduler
 from model.gguf.runtime import LlamaCppModel
 from model.gguf.vocabulary import CHAT_CONTROL_PIECES
 from model.sampling import Sampling
 
 _TURN_MARKER = re.compile("(" + "|".join(map(re.escape, CHAT_CONTROL_PIECES)) + ")")
 MAX_CONTEXT = 8_192  # positions a context holds by default: the KV cache is allocated whole when the file loads
+GGUF_PARALLEL = 4  # requests the web app lets llama.cpp decode together unless told (--parallel)
 PREFILL_BATCH = 512  # prompt positions per llama_decode (its logits buffer is this many vocabulary rows)
 ALL_F32 = 0  # general.file_type of an f32 file
 
@@ -81,10 +83,12 @@ class LlamaCppVocabulary:
 
 
 class LlamaCppBackend:
-    """One GGUF file and one llama.cpp context, decoding one sequence at a time (the web app's queue does too).
-    An f32 file keeps its KV cache in f32 (llama.cpp's default is f16), so that it decodes as PyTorch does."""
+    """One GGUF file and one llama.cpp context that decodes up to `parallel` requests together, one batch per step
+    (model/gguf/batching.py); `generate` may be called from that many threads at once. An f32 file keeps its KV
+    cache in f32 (llama.cpp's default is f16), so that it decodes as PyTorch does."""
 
-    def __init__(self, gguf_file: str | Path, threads: int | None = None, context: int | None = None):
+    def __init__(self, gguf_file: str | Path, threads: int | None = None, context: int | None = None,
+                 parallel: int = 1):
         self.source = Path(gguf_file)
         if not self.source.is_file():
             raise FileNotFoundError(f"{gguf_file} is not a file: give a GGUF file written by "
@@ -93,10 +97,17 @@ class LlamaCppBackend:
         f32 = file_type == ALL_F32
         self.context = min(context or MAX_CONTEXT, trained or MAX_CONTEXT)
         self.runtime = LlamaCppModel(self.source, self.context, threads, f32_cache=f32,
-                                     n_batch=min(PREFILL_BATCH, self.context))
+                                     n_batch=min(PREFILL_BATCH, self.context), sequences=parallel)
         self.vocab = LlamaCppVocabulary(self.runtime)
+        self.parallel = parallel
+        self.scheduler = BatchScheduler(self.runtime, parallel, self.vocab.get_piece_size())
         self._piece = ctypes.create_string_buffer(256)
         self._turn_markers = {self.vocab.piece_to_id(piece) for piece in CHAT_CONTROL_PIECES}
+
+    def close(self) -> None:
+        """Stop the batch thread (a request still decoding ends with an error), then free llama.cpp's model."""
+        self.scheduler.close()
+        self.runtime.close()
 
     def token_bytes(self, token: int) -> bytes:
         """The token's bytes as sentencepiece's `decode` gives them: control tokens nothing, byte tokens their
@@ -111,21 +122,11 @@ class LlamaCppBackend:
         if len(prompt) + max_new_tokens > self.context:
             raise ModelInputError(f"{len(prompt)} prompt tokens and {max_new_tokens} new ones do not fit the "
                                   f"context of {self.context}")
-        generator = torch.Generator().manual_seed(sampling.seed) if sampling.seed is not None else None
-        seen = torch.zeros(1, self.runtime.n_vocab, dtype=torch.bool)
-        seen[0, prompt] = True
-        limit, stops, new = self.vocab.get_piece_size(), set(stop_ids), []
-        logits = self.runtime.start(prompt, max_new_tokens)
-        for step in range(max_new_tokens):
-            row = torch.from_numpy(logits)[None]
-            row[:, limit:] = float("-inf")
-            token = int(choose_next(row, seen, sampling.temperature, sampling.top_k, sampling.top_p,
-                                    sampling.repetition_penalty, generator)[0])
-            new.append(token)
-            if on_token is not None:
-                on_token(token)
-            seen[0, token] = True
-            if token in stops or step + 1 == max_new_tokens:
-                break
-            logits = self.runtime.next_logits(token, len(prompt) + step)
+        new: list[int] = []
+        # closing: an exception from on_token ends the sequence now, not when the generator is collected
+        with closing(self.scheduler.generate(prompt, max_new_tokens, sampling, stop_ids)) as tokens:
+            for token in tokens:
+                new.append(token)
+                if on_token is not None:
+                    on_token(token)
         return new

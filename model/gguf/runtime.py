@@ -1,8 +1,9 @@
 """A GGUF file run by llama.cpp itself (llama.h through `llama-cpp-python`'s low-level ctypes bindings), for the
 export's checks and the CPU benchmark.
 
-Only the C API is used: load, tokenize, decode a batch with the logits of every position, and greedy decoding
-of one token per `llama_decode`, as llama.cpp's own CLI decodes.
+Only the C API is used: load, tokenize, decode a batch with the logits of every position, greedy decoding of one
+token per `llama_decode` as llama.cpp's own CLI decodes, and batches that carry several sequences at once (each in
+its own part of the KV cache) for serving concurrent requests (model/gguf/batching.py).
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ def _has_amx() -> bool:
 
 
 class LlamaCppModel:
-    """One model and one context of `n_ctx` positions; every call starts from an empty KV cache. `f32_cache`:
+    """One model and one context of `n_ctx` positions per sequence, for `sequences` sequences (each has a KV cache
+    of its own: llama.cpp's non-unified cache); the single-sequence calls start from an empty cache. `f32_cache`:
     keys and values in fp32 instead of llama.cpp's default fp16, for exact comparisons."""
 
     def __init__(self, gguf_file: str | Path, n_ctx: int = 1024, threads: int | None = None,
-                 f32_cache: bool = False, n_batch: int | None = None):
+                 f32_cache: bool = False, n_batch: int | None = None, sequences: int = 1):
         try:
             import llama_cpp
         except ImportError:
@@ -54,15 +56,16 @@ class LlamaCppModel:
             raise RuntimeError(f"llama.cpp could not load {gguf_file}")
         params = api.llama_context_default_params()
         # n_batch: most positions one llama_decode takes (its logits buffer holds that many rows)
-        params.n_ctx, params.n_batch = n_ctx, min(n_batch or n_ctx, n_ctx)
+        params.n_ctx, params.n_batch = n_ctx * sequences, min(n_batch or n_ctx, n_ctx)
         params.n_ubatch = params.n_batch
+        params.n_seq_max, params.kv_unified = sequences, False
         params.n_threads = params.n_threads_batch = threads or os.cpu_count() or 1
         if f32_cache:
             params.type_k = params.type_v = api.GGML_TYPE_F32
         self.ctx = api.llama_init_from_model(self.model, params)
         if not self.ctx:
             api.llama_model_free(self.model)
-            raise RuntimeError(f"llama.cpp could not make a context of {n_ctx} for {gguf_file}")
+            raise RuntimeError(f"llama.cpp could not make a context of {n_ctx} × {sequences} for {gguf_file}")
         self.vocab = api.llama_model_get_vocab(self.model)
         self.n_vocab = api.llama_vocab_n_tokens(self.vocab)
         self.n_ctx, self.n_batch = n_ctx, params.n_batch
@@ -108,19 +111,34 @@ class LlamaCppModel:
             raise RuntimeError(f"llama_tokenize needed {-n} tokens for {len(data)} bytes")
         return list(tokens[:n])
 
-    def _decode(self, ids: list[int], start: int, all_logits: bool) -> None:
-        api = self.api
-        batch = api.llama_batch_init(len(ids), 0, 1)
+    def decode(self, parts: list[tuple[int, list[int], int]], all_logits: bool = False) -> list[np.ndarray]:
+        """One llama_decode of `parts` (sequence, ids, position of the first): the logits after each part's last
+        id (V,) in order, or with `all_logits` (one part) after every id (T, V). At most n_batch ids in all."""
+        api, size = self.api, sum(len(ids) for _, ids, _ in parts)
+        batch = api.llama_batch_init(size, 0, 1)
         try:
-            batch.n_tokens = len(ids)
-            for i, token in enumerate(ids):
-                batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, start + i, 1
-                batch.seq_id[i][0] = 0
-                batch.logits[i] = all_logits or i == len(ids) - 1
+            batch.n_tokens, i = size, 0
+            for sequence, ids, start in parts:
+                for j, token in enumerate(ids):
+                    batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, start + j, 1
+                    batch.seq_id[i][0] = sequence
+                    batch.logits[i] = all_logits or j == len(ids) - 1
+                    i += 1
             if (code := api.llama_decode(self.ctx, batch)) != 0:
                 raise RuntimeError(f"llama_decode failed with code {code}")
         finally:
             api.llama_batch_free(batch)
+        if all_logits:
+            return [np.stack([self._row(i) for i in range(size)])]
+        ends = np.cumsum([len(ids) for _, ids, _ in parts]) - 1
+        return [self._row(int(i)) for i in ends]
+
+    def forget(self, sequence: int) -> None:
+        """Empty one sequence's KV cache, for the next request that takes its place."""
+        self.api.llama_memory_seq_rm(self.api.llama_get_memory(self.ctx), sequence, -1, -1)
+
+    def _decode(self, ids: list[int], start: int, all_logits: bool) -> np.ndarray:
+        return self.decode([(0, ids, start)], all_logits)[0]
 
     def _row(self, i: int) -> np.ndarray:
         pointer = self.api.llama_get_logits_ith(self.ctx, i)
@@ -136,27 +154,20 @@ class LlamaCppModel:
         `room`: the new tokens that will follow (refused here if the context cannot hold them)."""
         self._reset(len(ids) + room)
         for start in range(0, len(ids), self.n_batch):
-            self._decode(ids[start : start + self.n_batch], start, all_logits=False)
-        return self._row(-1)
-
-    def next_logits(self, token: int, position: int) -> np.ndarray:
-        """`token` decoded at `position` (the cache holds everything before it): the logits after it (V,)."""
-        self._decode([token], position, all_logits=False)
-        return self._row(-1)
+            last = self._decode(ids[start : start + self.n_batch], start, all_logits=False)
+        return last
 
     def logits(self, ids: list[int]) -> np.ndarray:
         """Next-token logits after every prefix of `ids`: (T, V) fp32, in one batch."""
         self._reset(len(ids))
-        self._decode(ids, 0, all_logits=True)
-        return np.stack([self._row(i) for i in range(len(ids))])
+        return self._decode(ids, 0, all_logits=True)
 
     def greedy(self, ids: list[int], new_tokens: int, vocab_limit: int | None = None) -> list[int]:
         """`new_tokens` argmax tokens after `ids`; no stop at EOS, so that runs compare position by position."""
-        self._reset(len(ids) + new_tokens)
-        self._decode(ids, 0, all_logits=False)
+        row = self.start(ids, new_tokens)
         out: list[int] = []
         for step in range(new_tokens):
-            out.append(int(np.argmax(self._row(-1)[:vocab_limit])))
+            out.append(int(np.argmax(row[:vocab_limit])))
             if step + 1 < new_tokens:
-                self._decode(out[-1:], len(ids) + step, all_logits=False)
+                row = self._decode(out[-1:], len(ids) + step, all_logits=False)
         return out
