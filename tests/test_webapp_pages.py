@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from model.chat import DEFAULT_SAMPLING
 from tests.webapp_helpers import wait_for
 from trainer.logger import RunLog
 
@@ -75,6 +76,9 @@ def test_the_chat_page_streams_replies_to_devanagari_and_latin_and_stops(browser
     health = lambda: served.server.request("GET", "/health")[1]["queue"]  # noqa: E731
     browser.get(served.server.url + "/")
     until(browser, lambda d: css(d, "#model-name")[0].text == "tiny", "the model's name in the header")
+    defaults = [str(DEFAULT_SAMPLING.temperature), str(DEFAULT_SAMPLING.top_k), str(DEFAULT_SAMPLING.top_p)]
+    until(browser, lambda d: [css(d, f"#{f}")[0].get_property("value") for f in ("temperature", "top_k", "top_p")]
+          == defaults, "the project's sampling defaults in the settings")
     set_field(browser, "seed", "1")
     send(browser, "भारत की राजधानी क्या है?")
     until(browser, lambda d: len(finished_replies(d)) == 1, "the reply to a Devanagari message")

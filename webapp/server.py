@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from model.chat import DEFAULT_SAMPLING
 from webapp.ablations import router as ablations_router
 from webapp.api_errors import install_error_handlers
 from webapp.data_browser import WorkFolder
@@ -73,7 +74,8 @@ def create_app(model: ServedModel, work: WorkFolder, training: TrainingRuns, lim
 
     @app.get("/health")
     async def health() -> dict:
-        return {"status": "ok", "model": model.name, "queue": server.queue.status(), "limits": asdict(limits)}
+        return {"status": "ok", "model": model.name, "queue": server.queue.status(), "limits": asdict(limits),
+                "sampling": {k: v for k, v in asdict(DEFAULT_SAMPLING).items() if k != "seed"}}
 
     app.include_router(openai_router)
     app.include_router(pages_router)

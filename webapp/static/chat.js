@@ -136,6 +136,11 @@ async function start() {
   state.model = models.data[0].id;
   const health = await fetchJSON("/health");
   $("max_tokens").max = health.limits.max_tokens;
+  const sampling = health.sampling;  // the project's defaults (model/sampling.py); an off limit shows as 0 or 1
+  $("temperature").value = sampling.temperature;
+  $("top_k").value = sampling.top_k || 0;
+  $("top_p").value = sampling.top_p ?? 1;
+  $("repetition_penalty").value = sampling.repetition_penalty;
   $("limits").textContent = `This server gives up to ${health.limits.max_tokens} new tokens per reply and takes `
     + `messages of up to ${health.limits.max_message_chars} characters.`;
   if (!state.conversations.length) newConversation();
