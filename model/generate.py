@@ -7,6 +7,7 @@ same settings mean the same thing in both. `temperature=0` is greedy.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -65,14 +66,46 @@ def _compiled_hidden_states() -> Callable:
     return torch.compile(Gemma3ForCausalLM.hidden_states, dynamic=True)
 
 
+# Largest difference between compiled and eager hidden states of one decoding step, relative to the largest
+# |value|, that still counts as the same computation (fp32 differs by ~1e-6; bf16 rounds at ~4e-3).
+COMPILED_TOLERANCE = {torch.float64: 1e-6, torch.float32: 1e-3}
+COMPILED_TOLERANCE_HALF = 5e-2
+_compiled_agrees: dict[tuple, bool] = {}  # (device type, dtype, config) -> its verdict
+
+
+def _decoding_step(module: Gemma3ForCausalLM, ids: torch.Tensor, positions: torch.Tensor,
+                   cache: KVCache) -> torch.Tensor:
+    """One-token hidden states through torch.compile where its first step agreed with eager for this kind of
+    model, device and dtype; else eagerly. Inductor's generated CPU code gave NaN here on AVX2 kernels (torch
+    2.13, ATEN_CPU_CAPABILITY=avx2 on an AVX-512 Xeon), so compiled decoding is checked before it is trusted, as
+    flex attention is (model/attention.py), and falls back with a warning where it disagrees."""
+    key = (ids.device.type, module.lm_head_weight.dtype, module.config)
+    if _compiled_agrees.get(key) is False:
+        return Gemma3ForCausalLM.hidden_states(module, ids, positions, cache)
+    compiled = _compiled_hidden_states()(module, ids, positions, cache)
+    if _compiled_agrees.get(key):
+        return compiled
+    eager = Gemma3ForCausalLM.hidden_states(module, ids, positions, cache)  # rewrites the step's cache slots
+    difference = float((compiled - eager).abs().max() / eager.abs().max().clamp(min=1e-30))
+    tolerance = COMPILED_TOLERANCE.get(eager.dtype, COMPILED_TOLERANCE_HALF)
+    _compiled_agrees[key] = difference <= tolerance  # NaN compares False
+    if not _compiled_agrees[key]:
+        kernels = f", {torch.backends.cpu.get_cpu_capability()} kernels" if ids.device.type == "cpu" else ""
+        warnings.warn(f"compiled decoding differs from eager on this machine ({ids.device.type}{kernels}, "
+                      f"{eager.dtype}: {difference:.3g} relative): decoding eagerly", stacklevel=2)
+    return eager
+
+
 def _step(module: Gemma3ForCausalLM, ids: torch.Tensor, cache: KVCache, compiled: bool = False) -> torch.Tensor:
     """Run t new columns through the model; logits of the last one (B, V). `compiled`: one-token steps run
-    through torch.compile (a prompt's prefill runs once and stays eager)."""
+    through torch.compile once it has been seen to agree with eager (a prompt's prefill stays eager)."""
     t = ids.shape[1]
     positions = cache.positions(t)
     cache.prepare(t)
-    hidden_states = _compiled_hidden_states() if compiled and t == 1 else Gemma3ForCausalLM.hidden_states
-    hidden = hidden_states(module, ids, positions, cache)[:, -1]
+    if compiled and t == 1:
+        hidden = _decoding_step(module, ids, positions, cache)[:, -1]
+    else:
+        hidden = Gemma3ForCausalLM.hidden_states(module, ids, positions, cache)[:, -1]
     cache.advance(t)
     return hidden @ module.lm_head_weight.T
 

@@ -1,5 +1,7 @@
 """KV-cached generation: the same greedy tokens as transformers, batching, sampling controls, EOS."""
 
+import warnings
+
 import pytest
 import torch
 from transformers import Gemma3ForCausalLM as HFGemma3
@@ -71,10 +73,17 @@ def test_sampling_is_seedable_and_its_limits_hold(models):
 
 
 def test_compiled_decoding_gives_the_eager_tokens(models):
+    """Compiled decoding is checked against eager on its first step and falls back where they differ, as on AVX2
+    kernels (torch 2.13's inductor code gives NaN or values 2.3 off there: .ci/run reruns this file with them)."""
     ours, _ = models
     ids = prompt(2, 12)
     eager = generate(ours, ids, 20, eos_token_id=NO_EOS)
-    assert torch.equal(generate(ours, ids, 20, eos_token_id=NO_EOS, compile=True), eager)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert torch.equal(generate(ours, ids, 20, eos_token_id=NO_EOS, compile=True), eager)
+    fell_back = [w for w in caught if "compiled decoding differs from eager" in str(w.message)]
+    if torch.backends.cpu.get_cpu_capability() != "AVX2":
+        assert not fell_back
 
 
 def test_top_p_keeps_the_smallest_set_reaching_p():
