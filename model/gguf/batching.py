@@ -69,7 +69,9 @@ class _Sequence:
 
 
 class BatchScheduler:
-    """Decodes up to `runtime`'s sequence count of requests at once; more wait for a place, in order."""
+    """Decodes up to `slots` requests at once (the runtime holds a KV cache for each); more wait for a place, in
+    order. Request threads only add to `_waiting` (under `_wake`); the running sequences and the free places
+    belong to the scheduler's thread."""
 
     def __init__(self, runtime: LlamaCppModel, slots: int, vocab_limit: int):
         self.runtime, self.vocab_limit = runtime, vocab_limit
@@ -136,7 +138,7 @@ class BatchScheduler:
         self.runtime.forget(sequence.slot)
         self._free.append(sequence.slot)
 
-    def _batch(self) -> list[_Sequence]:
+    def _batch(self) -> list[tuple[_Sequence, int]]:
         """This step's sequences and how many of their ids each feeds: every decoding sequence's one new id
         first, then prompts in the order they came, as far as the batch's room goes (a long prompt in chunks)."""
         room, chosen = self.runtime.n_batch, []
@@ -157,8 +159,7 @@ class BatchScheduler:
         except Exception as err:  # llama.cpp refused the batch: every sequence in it fails, the server goes on
             for sequence, _ in chosen:
                 sequence.tokens.put(err)
-                with self._wake:
-                    self._release(sequence)
+                self._release(sequence)
             return
         for (sequence, take), row in zip(chosen, rows, strict=True):
             sequence.fed += take
@@ -167,5 +168,4 @@ class BatchScheduler:
             sequence.tokens.put(sequence.choose(row))
             if sequence.finished():
                 sequence.tokens.put(None)
-                with self._wake:
-                    self._release(sequence)
+                self._release(sequence)

@@ -47,6 +47,9 @@ class LlamaCppModel:
             raise ModelInputError("running a GGUF file needs llama-cpp-python, which make setup installs") from None
 
         self.api = api = llama_cpp
+        if not 1 <= sequences <= api.llama_max_parallel_sequences():
+            raise ModelInputError(f"llama.cpp decodes 1 to {api.llama_max_parallel_sequences()} sequences at once, "
+                                  f"not {sequences}")
         _silence(api)
         api.llama_backend_init()
         model_params = api.llama_model_default_params()
