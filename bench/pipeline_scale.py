@@ -46,11 +46,13 @@ REPO = Path(__file__).resolve().parents[1]
 # Workers started through a forkserver are its children, not this process's: stopping the server (it has reaped
 # them) brings their CPU time into RUSAGE_CHILDREN.
 STAGE_RUNNER = """
-import resource, sys, time
+import resource, runpy, sys, time
 import multiprocess.forkserver, multiprocessing.forkserver
-from pipeline.__main__ import main
 start = time.perf_counter()
-code = main(sys.argv[1:])
+try:
+    runpy.run_module("pipeline", run_name="__main__", alter_sys=True)  # as `python -m pipeline` runs
+except SystemExit as exit:
+    code = exit.code
 multiprocess.forkserver._forkserver._stop()
 multiprocessing.forkserver._forkserver._stop()
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
