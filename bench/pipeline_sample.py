@@ -1,6 +1,7 @@
 """filter_throughput's and dedup_throughput's two sides on a sample, for a machine too busy for the full runs:
-the first --limit documents of each file of an 01_ingest output folder, in this process, one task, CPU seconds,
-the sides in turn, --repeats times. Prints each repeat and the ratio range.
+--limit documents of each file of an 01_ingest output folder, spread evenly over the file
+(`bench.profile_stage.sample_input`), in this process, one task, CPU seconds, the sides in turn, --repeats times.
+Prints each repeat and the ratio range.
 
     python -m bench.pipeline_sample filter --input WORK/RUN/01_ingest/output --limit 1500 --repeats 3
     python -m bench.pipeline_sample dedup --input WORK/RUN/01_ingest/output --limit 1500 --repeats 3
@@ -13,27 +14,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from datatrove.pipeline.readers import JsonlReader
-
 from bench.dedup_throughput import _stock as stock_dedup
 from bench.filter_throughput import _stock_chain
 from bench.ingest_throughput import time_pipeline
-from bench.profile_stage import _limited_megabytes
+from bench.profile_stage import sample_input
 from pipeline.config import RunConfig
 from pipeline.stages import get_stage
 from pipeline.workdir import StagePaths
-
-
-def _limit_readers(limit: int) -> None:
-    """Every JsonlReader made from here on reads at most `limit` documents per file (the stock dedup side builds
-    its readers inside bench.dedup_throughput)."""
-    original = JsonlReader.__init__
-
-    def limited(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self.limit = limit
-
-    JsonlReader.__init__ = limited
 
 
 def _ours(stage_name: str, source: Path, work: Path) -> float:
@@ -61,15 +48,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=1500, help="documents per input file")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    _limit_readers(args.limit)
-    megabytes = _limited_megabytes(sorted(args.input.glob("*.jsonl.gz")), args.limit)
+    sample = Path(tempfile.mkdtemp()) / "01_ingest" / "output"
+    megabytes = sample_input(sorted(args.input.glob("*.jsonl.gz")), args.limit, sample)
     ours, stock = [], []
     for i in range(args.repeats):
         with tempfile.TemporaryDirectory() as tmp:
-            ours.append(_ours(args.stage, args.input, Path(tmp) / "ours"))
-            stock.append(_stock(args.stage, args.input, Path(tmp) / "stock"))
-            shutil.rmtree(tmp, ignore_errors=True)
+            ours.append(_ours(args.stage, sample, Path(tmp) / "ours"))
+            stock.append(_stock(args.stage, sample, Path(tmp) / "stock"))
         print(f"repeat {i}: ours {ours[-1]:.2f} CPU s, stock {stock[-1]:.2f}", flush=True)
+    shutil.rmtree(sample.parent.parent)
     ratios = [s / o for o, s in zip(ours, stock, strict=True)]
     print(
         f"{args.stage}: {megabytes:.2f} MB; ours {megabytes / max(ours):.2f}–{megabytes / min(ours):.2f} MB/s/core, "

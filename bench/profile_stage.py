@@ -4,14 +4,15 @@ most own time, and writes the full profile (`python -m pstats FILE`, or snakeviz
 
     python -m bench.profile_stage filter --input WORK/RUN/01_ingest/output [--limit 3000] [--top 25]
 
---input is the output folder of the stage before (gzip JSONL); --limit reads at most that many documents per
-file. The romanised-Hindi detector is off, as in `pipeline_scale`.
+--input is the output folder of the stage before (gzip JSONL); --limit takes that many documents per file, spread
+evenly over the file (`sample_input`). The romanised-Hindi detector is off, as in `pipeline_scale`.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gzip
 import pstats
 import resource
 import tempfile
@@ -19,7 +20,6 @@ import time
 from pathlib import Path
 
 from datatrove.executor import LocalPipelineExecutor
-from datatrove.pipeline.readers import JsonlReader
 
 from bench.ingest_throughput import input_bytes
 from pipeline.config import RunConfig
@@ -33,25 +33,25 @@ def _cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _phases(stage_name: str, source: Path, work: Path, limit: int) -> list[Phase]:
+def _phases(stage_name: str, source: Path, work: Path) -> list[Phase]:
     config = RunConfig(run="profile", workdir=str(work), cards_dir=str(work / "cards"))
     config.executor.tasks = 1
     config.stages.filter.language.hinglish_model = "none"
     stage = get_stage(stage_name)
     built = stage.build(config, stage.paths(config), StagePaths(source.parent))
-    phases = built if isinstance(built[0], Phase) else [Phase(stage_name, built)]
-    for phase in phases:
-        for step in phase.steps:
-            if isinstance(step, JsonlReader):
-                step.limit = limit
-    return phases
+    return built if isinstance(built[0], Phase) else [Phase(stage_name, built)]
 
 
 def profile(stage_name: str, source: Path, limit: int, top: int, out: Path) -> float:
     """Runs the stage on `source` under cProfile; returns CPU seconds per MB of the JSONL it read."""
     files = sorted(source.glob("*.jsonl.gz"))
     with tempfile.TemporaryDirectory() as tmp:
-        phases = _phases(stage_name, source, Path(tmp), limit)
+        if limit > 0:
+            source = Path(tmp) / "previous" / "output"
+            megabytes = sample_input(files, limit, source)
+        else:
+            megabytes = input_bytes(files) / 1e6
+        phases = _phases(stage_name, source, Path(tmp) / "work")
         profiler = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
         start = _cpu_seconds()
         profiler.enable()
@@ -60,20 +60,24 @@ def profile(stage_name: str, source: Path, limit: int, top: int, out: Path) -> f
             LocalPipelineExecutor(phase.steps, tasks=phase.tasks or 1, workers=1, logging_dir=logs).run()
         profiler.disable()
         seconds = _cpu_seconds() - start
-    megabytes = input_bytes(files) / 1e6 if limit < 0 else _limited_megabytes(files, limit)
     profiler.dump_stats(out)
     print(f"{stage_name}: {megabytes:.1f} MB, {seconds:.1f} CPU s under the profiler, {seconds / megabytes:.2f} s/MB")
     pstats.Stats(str(out)).sort_stats("tottime").print_stats(top)
     return seconds / megabytes
 
 
-def _limited_megabytes(files: list[Path], limit: int) -> float:
-    import gzip
-
+def sample_input(files: list[Path], per_file: int, out: Path) -> float:
+    """Writes `per_file` documents of each file, spread evenly over it (every k-th line: the corpus files are
+    ordered by source, so their first lines are all news), to `out` under the same names; returns their MB."""
+    out.mkdir(parents=True, exist_ok=True)
     total = 0
     for path in files:
         with gzip.open(path, "rb") as f:
-            total += sum(len(line) for _, line in zip(range(limit), f, strict=False))
+            lines = f.readlines()
+        sample = lines[:: max(1, len(lines) // per_file)][:per_file]
+        with gzip.open(out / path.name, "wb") as f:
+            f.writelines(sample)
+        total += sum(map(len, sample))
     return total / 1e6
 
 

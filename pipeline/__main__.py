@@ -8,8 +8,17 @@ Any config key can be overridden as `--set KEY=VALUE` or `--KEY=VALUE` with a do
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+# ruff: noqa: E402 (the project's imports follow the thread settings, which must come before numpy's import)
+if __name__ == "__main__":  # the command only: a test importing main() keeps its process's torch threads
+    # numpy's OpenBLAS (or MKL/OpenMP) pool would be the only other thread of a stage process, and a process with
+    # threads starts its workers through a forkserver that imports the project again, 1-2 CPU s per executor run
+    # (executors._start_method). The stages' numpy work is too small to want those threads.
+    for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
 
 from pipeline.config import RunConfig, load_run_config
 from pipeline.errors import cli_errors

@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,13 +15,22 @@ from datatrove.pipeline.base import PipelineStep
 
 from pipeline.config import ExecutorConfig
 
+# Python threads a forked worker can do without: fsspec's IO loop, which every datatrove DataFolder starts (fsspec
+# resets its loop in a forked child, and the pool's workers unpickle their own folders).
+_FORK_SAFE_THREADS = frozenset({"fsspecIO"})
+
 
 def _start_method() -> str:
-    """fork while this process has a single thread: workers start at once. A caller that has run torch,
-    tokenizers or lm-eval holds threads, and a child forked from it can deadlock on a lock one of them held (seen
-    in the test suite), so then forkserver, whose server starts clean (~1 s more per executor run)."""
+    """fork while every other thread of this process is fork-safe: workers start at once. A caller that has run
+    torch, tokenizers or lm-eval holds native threads, and a child forked from it can deadlock on a lock one of them
+    held (seen in the test suite), so then forkserver, whose server starts clean but imports the project again in
+    each worker (1-2 CPU s per executor run). numpy's OpenBLAS pool is such a thread unless it is limited to one
+    before numpy is imported, as `python -m pipeline` does (pipeline/__main__.py)."""
     threads = Path("/proc/self/task")
-    return "fork" if threads.is_dir() and len(list(threads.iterdir())) == 1 else "forkserver"
+    if not threads.is_dir():
+        return "forkserver"
+    fork_safe = sum(thread.name in _FORK_SAFE_THREADS for thread in threading.enumerate())
+    return "fork" if len(list(threads.iterdir())) == 1 + fork_safe else "forkserver"
 
 
 def build_executor(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from datatrove.data import Document
 
 from pipeline.filter.language_id import HindiLanguageFilter, LocalFT176LID, bundled_lid176
-from pipeline.filter.mojibake import MojibakeFilter
+from pipeline.filter.mojibake import MojibakeFilter, devanagari_characters
 from pipeline.filter.quality import HindiGopherQuality, HindiRepetition, HinglishQualityFilter
 from pipeline.filter.settings import (
     FilterConfig,
@@ -74,6 +76,16 @@ def test_english_text_is_not_hindi(language_filter):
     assert verdict(language_filter, english) == "not_hindi"
 
 
+def test_lid176_scores_only_the_devanagari_documents_it_decides_on(language_filter):
+    article, english = doc(HINDI_ARTICLE), doc("The Debian Administrator's Handbook explains RAID and LVM setups.")
+    mixed = doc("मुझे यह decision बिल्कुल पसंद नहीं आया, but let's see")
+    for document in (article, english, mixed):
+        language_filter.filter(document)
+    assert article.metadata["lid176_hi_score"] > 0.9
+    assert "lid176_hi_score" not in english.metadata and english.metadata["devanagari_share"] == 0
+    assert "lid176_hi_score" not in mixed.metadata and mixed.metadata["language"] == "hi_mixed"
+
+
 def test_english_help_page_with_hindi_menu_labels_is_set_aside(language_filter):
     page = doc(
         "To insert a table, choose तालिका - तालिका सम्मिलित करें. You can then set the number of rows and "
@@ -130,6 +142,11 @@ def test_broken_devanagari_from_pdf_conversion_is_set_aside(mojibake):
 
 def test_clean_hindi_and_a_lone_avagraha_are_kept(mojibake):
     assert verdict(mojibake, doc(HINDI_ARTICLE + " सोऽहम् कहा गया ऽ फिर")) is True
+
+
+def test_devanagari_characters_are_counted_in_utf8_as_a_regex_counts_them():
+    text = "भारत। ॐ १२ ੴ ગુ ঙ ࠀ ࿿ abc à¤"  # Gurmukhi, Gujarati, Bengali and U+0800/U+0FFF share the lead byte E0
+    assert devanagari_characters(text) == len(re.findall("[\u0900-\u097f]", text)) == 8
 
 
 @pytest.fixture(scope="module")

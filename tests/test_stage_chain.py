@@ -3,7 +3,10 @@ redone with --redo-from), the tokenizer reads only a finished stage, and Hinglis
 before the pipeline."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from pipeline.__main__ import main
@@ -88,3 +91,18 @@ def test_hinglish_is_kept_with_no_command_run_first(tmp_path):
     assert (tmp_path / "work" / "hinglish_lid" / "model.bin").exists()
     card = (tmp_path / "cards" / config.run / "02_filter.md").read_text()
     assert "Romanised-Hindi detector: `auto`" in card
+
+
+def test_a_pipeline_command_forks_its_stage_workers_with_numpy_loaded():
+    """`python -m pipeline` holds numpy's BLAS pool to one thread before numpy is imported, so a stage process keeps
+    only fork-safe threads (fsspec's IO loop) and its workers fork rather than import the project again."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['pipeline', '--help']  # imports what a stage process imports, then exits\n"
+        "try:\n    runpy.run_module('pipeline', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "import numpy\nfrom datatrove.io import get_datafolder\nget_datafolder('.')  # starts fsspec's IO thread\n"
+        "from pipeline.executors import _start_method\nprint(_start_method())"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "fork"

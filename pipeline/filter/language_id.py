@@ -8,7 +8,8 @@ Decision, per document:
    that also hold Devanagari words, and those words include Hindi function words. A partly translated English
    page has its Latin text on lines of its own.
 3. Share ≥ min_devanagari_share: kept as `hi_Deva` when lid.176's P(hi) ≥ min_hindi_score, else set aside as
-   `low_hindi_score` (Marathi, Nepali, Sanskrit, number tables).
+   `low_hindi_score` (Marathi, Nepali, Sanskrit, number tables). lid.176 runs for these documents only, so only
+   they carry `lid176_*` scores: for the others it would decide nothing.
 4. Otherwise the romanised-Hindi detector (pipeline/filter/hinglish_model.py), unless the run has none, keeps `hi_Latn`
    text; the rest is set aside as `mostly_latin_script` (a page with some Devanagari, such as English help with
    Hindi menu labels) or `not_hindi`.
@@ -115,7 +116,9 @@ class HinglishLID:
 
 
 class HindiLanguageFilter(BaseFilter):
-    """Keeps Devanagari Hindi and, with a romanised-Hindi classifier, Hinglish; records the scores it used."""
+    """Keeps Devanagari Hindi and, with a romanised-Hindi classifier, Hinglish; records the scores it used:
+    `devanagari_share` always, lid.176's (`lid176_hi_score` …) only where the share reaches min_devanagari_share
+    and the text is not code-mixed, `hinglish_score` where the detector ran."""
 
     name = "🌍 Hindi language ID"
 
@@ -132,23 +135,14 @@ class HindiLanguageFilter(BaseFilter):
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         share = devanagari_share(doc.text)
-        (top, top_score), hindi = self.lid.predict(doc)
-        doc.metadata.update(
-            devanagari_share=round(share, 4),
-            lid176_language=top,
-            lid176_score=round(top_score, 4),
-            lid176_hi_score=round(hindi["hi"], 4),
-        )
+        doc.metadata["devanagari_share"] = round(share, 4)
         if _SOME_DEVANAGARI <= share < self.settings.max_code_mixed_devanagari_share and code_mixed(
             doc.text, self.settings
         ):
             doc.metadata["language"] = HINDI_CODE_MIXED
             return True
         if share >= self.settings.min_devanagari_share:
-            if hindi["hi"] >= self.settings.min_hindi_score:
-                doc.metadata["language"] = HINDI_DEVANAGARI
-                return True
-            return False, "low_hindi_score"
+            return self._devanagari_hindi(doc)
         if self.hinglish is not None:
             score = self.hinglish.hinglish_score(doc.text)
             doc.metadata["hinglish_score"] = round(score, 4)
@@ -156,3 +150,14 @@ class HindiLanguageFilter(BaseFilter):
                 doc.metadata["language"] = HINDI_LATIN
                 return True
         return False, "mostly_latin_script" if share >= _SOME_DEVANAGARI else "not_hindi"
+
+    def _devanagari_hindi(self, doc: Document) -> bool | tuple[bool, str]:
+        """lid.176 runs only here, where it decides (a fifth of the stage's time when it ran on every document)."""
+        (top, top_score), hindi = self.lid.predict(doc)
+        doc.metadata.update(
+            lid176_language=top, lid176_score=round(top_score, 4), lid176_hi_score=round(hindi["hi"], 4)
+        )
+        if hindi["hi"] >= self.settings.min_hindi_score:
+            doc.metadata["language"] = HINDI_DEVANAGARI
+            return True
+        return False, "low_hindi_score"

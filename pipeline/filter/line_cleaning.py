@@ -118,6 +118,8 @@ def _navigation(line: str, settings: LineCleaningSettings, function_words: froze
 def clean_lines(text: str, settings: LineCleaningSettings, function_words: frozenset[str]) -> tuple[str, dict]:
     """(text without its residue lines, {reason: {"lines", "characters", "example"}}); unchanged when the
     text is not a Hindi document."""
+    if DEVANAGARI_LETTER.search(text) is None:
+        return text, {}  # judge_document cannot call it Hindi: no line is Devanagari prose, no letter leads
     lines = text.split("\n")
     verdict = judge_document(lines, settings)
     if not verdict.hindi:

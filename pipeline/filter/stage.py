@@ -28,7 +28,9 @@ FILTER_NOTES = {
     "languages": "Hindi in Devanagari (`hi_Deva`: lid.176 P(hi) and the Devanagari share of letters), code-mixed "
     "Hindi with English words in Latin letters (`hi_mixed`) and, with the romanised-Hindi detector "
     "(`stages.filter.language.hinglish_model`, named below), Hindi in Latin letters (`hi_Latn`). "
-    "Every kept document carries `language` in its metadata.",
+    "Every kept document carries `language` in its metadata. lid.176's scores (`lid176_hi_score`, "
+    "`lid176_language`, `lid176_score`) exist only for documents at least 50% Devanagari by letters that are not "
+    "code-mixed: lid.176 runs where it decides, so Latin-script and code-mixed documents have none.",
     "personal_information": "Not redacted yet: stage 04_pii does that. The toxicity filter records lexicon "
     "matches per category (`toxicity_hits`), not who they were aimed at.",
     "limitations": [
