@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import functools
 
-from loguru._better_exceptions import ExceptionFormatter
-
 
 def look_up_library_folders_once() -> None:
-    """Caches loguru's `ExceptionFormatter._get_lib_dirs` (a pure function of sysconfig and sys.path)."""
-    lookup = ExceptionFormatter._get_lib_dirs
+    """Caches loguru's `ExceptionFormatter._get_lib_dirs` (a pure function of sysconfig and sys.path). It is
+    loguru's private code: a loguru without it keeps its own way, only slower."""
+    try:
+        from loguru._better_exceptions import ExceptionFormatter
+
+        lookup = ExceptionFormatter._get_lib_dirs
+    except (ImportError, AttributeError):
+        return
     if not hasattr(lookup, "cache_info"):
         ExceptionFormatter._get_lib_dirs = staticmethod(functools.cache(lookup))
