@@ -255,3 +255,17 @@ def test_more_requests_than_places_wait_their_turn_and_closing_ends_those_decodi
         backend.close()
     decoding.join(60)
     assert failure == ["the llama.cpp backend was closed"]
+
+
+def test_token_bytes_are_right_when_many_threads_stream_at_once(servers, checkpoint):
+    """Every request streams its text on its own thread: a piece buffer shared between them once gave one reply
+    another's bytes ("न�  दिल्ली" for "नई दिल्ली")."""
+    backend = LlamaCppBackend(checkpoint.parents[2] / "tiny_f32.gguf", threads=1)
+    try:
+        tokens = range(backend.vocab.get_piece_size())
+        alone = [backend.token_bytes(t) for t in tokens]
+        with ThreadPoolExecutor(8) as pool:
+            together = list(pool.map(lambda _: [backend.token_bytes(t) for t in tokens], range(8)))
+    finally:
+        backend.close()
+    assert all(each == alone for each in together)

@@ -101,7 +101,6 @@ class LlamaCppBackend:
         self.vocab = LlamaCppVocabulary(self.runtime)
         self.parallel = parallel
         self.scheduler = BatchScheduler(self.runtime, parallel, self.vocab.get_piece_size())
-        self._piece = ctypes.create_string_buffer(256)
         self._turn_markers = {self.vocab.piece_to_id(piece) for piece in CHAT_CONTROL_PIECES}
 
     def close(self) -> None:
@@ -114,8 +113,9 @@ class LlamaCppBackend:
         byte, the turn markers their text (they are control tokens in the file, user-defined in sentencepiece)."""
         api = self.runtime.api
         special = token in self._turn_markers
-        n = api.llama_token_to_piece(self.runtime.vocab, token, self._piece, len(self._piece), 0, special)
-        return self._piece.raw[: max(n, 0)]
+        piece = ctypes.create_string_buffer(256)  # one per call: requests stream on several threads at once
+        n = api.llama_token_to_piece(self.runtime.vocab, token, piece, len(piece), 0, special)
+        return piece.raw[: max(n, 0)]
 
     def generate(self, prompt: list[int], max_new_tokens: int, sampling: Sampling, stop_ids: Collection[int],
                  on_token: Callable[[int], None] | None = None) -> list[int]:
