@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIG = preset("gemma3-270m")
 CONCURRENT, MAX_TOKENS = 20, 64
 THREADS = 1  # per server (torch's, llama.cpp's): a busy shared machine punishes threads that wait for each other
-LLAMA = f"llama.cpp q8_0, --parallel {GGUF_PARALLEL} (default)"
+LLAMA = f"llama.cpp q8_0, --parallel {GGUF_PARALLEL} (default)"  # the side the target is on
 ROUNDS = 2  # bursts per side, the sides in turn; the best of each is reported (the 270M PyTorch burst takes minutes)
 QUESTIONS = ["भारत की राजधानी क्या है?", "मानसून के बारे में बताइए", "kal movie dekhne chalein?", "aaj mausam kaisa hai?"]
 
@@ -150,7 +150,7 @@ def _sides(folder: Path) -> dict[str, tuple[Path, tuple[str, ...]]]:
     checkpoint = _checkpoint(folder)
     gguf = export_gguf(checkpoint, folder / "model_q8_0.gguf", "q8_0")
     return {"torch": (checkpoint, ()), LLAMA: (gguf, ()),
-            f"{LLAMA}, --parallel {CONCURRENT}": (gguf, ("--parallel", str(CONCURRENT)))}
+            f"llama.cpp q8_0, --parallel {CONCURRENT}": (gguf, ("--parallel", str(CONCURRENT)))}
 
 
 def run() -> list[BenchResult]:
