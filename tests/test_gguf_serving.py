@@ -91,6 +91,19 @@ def both(servers, call):
     return call(client(servers["torch"])), call(client(servers["llama.cpp"]))
 
 
+def babbling_stream(server) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    """A streaming completion that runs on for 1,900 tokens, its first event read: past its turn the model babbles,
+    and it never learnt to end with <eos> (no SFT target holds one). open_stream's chat may end within a few tokens:
+    this model has learnt to answer it."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    body = {"model": "tiny", "prompt": EMOJI_TURN, "max_tokens": 1900, "stream": True, "temperature": 0}
+    connection.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    assert response.status == 200
+    response.readline()
+    return connection, response
+
+
 @pytest.mark.parametrize("prompt", PROMPTS)
 def test_greedy_replies_are_the_same_text_from_the_gguf_file(servers, prompt):
     ours, llama = both(servers, lambda c: c.chat.completions.create(
@@ -158,7 +171,8 @@ def test_a_seed_repeats_a_sampled_reply_and_draws_what_pytorch_draws(servers):
 
 
 def test_a_client_that_disconnects_mid_stream_frees_the_llama_cpp_server(servers):
-    before, after = disconnect_mid_stream(servers["llama.cpp"])
+    # a babbling completion: the fine-tuned model may answer open_stream's chat in a few tokens, before it leaves
+    before, after = disconnect_mid_stream(servers["llama.cpp"], babbling_stream)
     assert after["served"] == before["served"]
 
 
@@ -179,18 +193,6 @@ BAD = [
 def test_bad_requests_get_the_same_4xx_from_both_backends(servers, body):
     ours, llama = (servers[name].request("POST", "/v1/chat/completions", body) for name in ("torch", "llama.cpp"))
     assert 400 <= ours[0] < 500 and llama == ours
-
-
-def babbling_stream(server) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
-    """A streaming completion that runs on for ~1,900 tokens (past its turn the model babbles), its first event
-    read. The chat of open_stream would end at once: this model has learnt to answer it."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    body = {"model": "tiny", "prompt": EMOJI_TURN, "max_tokens": 1900, "stream": True, "temperature": 0}
-    connection.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
-    response = connection.getresponse()
-    assert response.status == 200
-    response.readline()
-    return connection, response
 
 
 def test_concurrent_requests_are_decoded_together_and_leave_when_their_clients_do(servers):

@@ -105,10 +105,11 @@ def open_stream(server, max_tokens: int = LONG) -> tuple[http.client.HTTPConnect
     return connection, response
 
 
-def disconnect_mid_stream(server) -> tuple[dict, dict]:
-    """The queue's counts before a streaming client leaves mid-reply, and once its generation is cancelled."""
+def disconnect_mid_stream(server, open_long_stream=None) -> tuple[dict, dict]:
+    """The queue's counts before a streaming client leaves mid-reply, and once its generation is cancelled.
+    `open_long_stream(server)`: a request that runs long on this server's model (default: open_stream)."""
     before = server.request("GET", "/health")[1]["queue"]
-    connection, response = open_stream(server)
+    connection, response = (open_long_stream or open_stream)(server)
     wait_for(lambda: server.request("GET", "/health")[1]["queue"]["running"], what="the generation to start")
     response.close()
     connection.close()
