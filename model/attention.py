@@ -26,6 +26,7 @@ from functools import cache, lru_cache
 import torch
 import torch.nn.functional as F
 
+from model import kernel_check
 from model.errors import ModelInputError
 
 BACKENDS = ("auto", "sdpa", "flex", "reference")
@@ -92,17 +93,13 @@ def _flex_attention(q, k, v, scale: float, window: int | None) -> torch.Tensor:
     return attend(q, k, v, block_mask=block_mask, scale=scale, enable_gqa=True)
 
 
-# largest difference from fp32 SDPA that still counts as agreement, in units of max |v| (outputs are convex
-# combinations of v's rows); wrong kernels were 0.34-2.8 off, or NaN
-FLEX_TOLERANCE = {torch.float64: 1e-6, torch.float32: 1e-3}
-FLEX_TOLERANCE_HALF = 5e-2
 _flex_differences: dict[tuple, float] = {}  # (device, dtype, H, T, D, Hkv, window) -> difference found
 
 
 @torch.no_grad()
 def _flex_difference(q, k, v, scale: float, window: int, out: torch.Tensor) -> float:
-    """How far FlexAttention's `out` is from fp32 SDPA, relative to max |v|; inf for NaN (seen in one sequence
-    of a batch only, so the whole batch is compared)."""
+    """How far FlexAttention's `out` is from fp32 SDPA, relative to max |v| (outputs are convex combinations of
+    v's rows); inf for NaN (seen in one sequence of a batch only, so the whole batch is compared)."""
     mask = sliding_causal_mask(q.shape[-2], window, q.device)
     expected = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask, scale=scale,
                                               enable_gqa=True)
@@ -118,14 +115,13 @@ def _flex_verdict(q, k, v, scale: float, window: int, out: torch.Tensor) -> bool
     key = _flex_key(q, k, window)
     if key not in _flex_differences:
         _flex_differences[key] = _flex_difference(q, k, v, scale, window, out)
-    return _flex_differences[key] <= FLEX_TOLERANCE.get(q.dtype, FLEX_TOLERANCE_HALF)
+    return kernel_check.agrees(_flex_differences[key], q.dtype)
 
 
 def flex_refusal(device: torch.device, dtype: torch.dtype) -> ModelInputError:
     difference = max(d for key, d in _flex_differences.items() if key[:2] == (device, dtype))
-    kernels = f", {torch.backends.cpu.get_cpu_capability()} kernels" if device.type == "cpu" else ""
     return ModelInputError(
-        f"attention backend 'flex' gives wrong results on this machine ({device.type}{kernels}, {dtype}): "
+        f"attention backend 'flex' gives wrong results on this machine ({kernel_check.where(device)}, {dtype}): "
         f"{difference:.3g} (relative to max |v|) away from scaled_dot_product_attention; use attention: sdpa "
         f"(or auto, which falls back to it)")
 

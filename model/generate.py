@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import torch
 
+from model import kernel_check
 from model.errors import ModelInputError
 from model.gemma3 import Gemma3ForCausalLM
 from model.kv_cache import KVCache
@@ -66,10 +67,6 @@ def _compiled_hidden_states() -> Callable:
     return torch.compile(Gemma3ForCausalLM.hidden_states, dynamic=True)
 
 
-# Largest difference between compiled and eager hidden states of one decoding step, relative to the largest
-# |value|, that still counts as the same computation (fp32 differs by ~1e-6; bf16 rounds at ~4e-3).
-COMPILED_TOLERANCE = {torch.float64: 1e-6, torch.float32: 1e-3}
-COMPILED_TOLERANCE_HALF = 5e-2
 _compiled_agrees: dict[tuple, bool] = {}  # (device type, dtype, config) -> its verdict
 
 
@@ -87,11 +84,9 @@ def _decoding_step(module: Gemma3ForCausalLM, ids: torch.Tensor, positions: torc
         return compiled
     eager = Gemma3ForCausalLM.hidden_states(module, ids, positions, cache)  # rewrites the step's cache slots
     difference = float((compiled - eager).abs().max() / eager.abs().max().clamp(min=1e-30))
-    tolerance = COMPILED_TOLERANCE.get(eager.dtype, COMPILED_TOLERANCE_HALF)
-    _compiled_agrees[key] = difference <= tolerance  # NaN compares False
+    _compiled_agrees[key] = kernel_check.agrees(difference, eager.dtype)
     if not _compiled_agrees[key]:
-        kernels = f", {torch.backends.cpu.get_cpu_capability()} kernels" if ids.device.type == "cpu" else ""
-        warnings.warn(f"compiled decoding differs from eager on this machine ({ids.device.type}{kernels}, "
+        warnings.warn(f"compiled decoding differs from eager on this machine ({kernel_check.where(ids.device)}, "
                       f"{eager.dtype}: {difference:.3g} relative): decoding eagerly", stacklevel=2)
     return eager
 
