@@ -52,7 +52,11 @@ class _Sequence:
         self.seen[0, self.prompt] = True
 
     def unfed(self) -> list[int]:
-        return (self.prompt + self.new)[self.fed:]
+        """The ids not yet in the KV cache: the rest of the prompt while it is being read, then the newest id
+        (sliced, not the prompt copied again each step)."""
+        if self.fed < len(self.prompt):
+            return self.prompt[self.fed:] + self.new
+        return self.new[self.fed - len(self.prompt):]
 
     def choose(self, logits: np.ndarray) -> int:
         row = torch.from_numpy(logits)[None]
@@ -138,22 +142,22 @@ class BatchScheduler:
         self.runtime.forget(sequence.slot)
         self._free.append(sequence.slot)
 
-    def _batch(self) -> list[tuple[_Sequence, int]]:
-        """This step's sequences and how many of their ids each feeds: every decoding sequence's one new id
-        first, then prompts in the order they came, as far as the batch's room goes (a long prompt in chunks)."""
+    def _batch(self) -> list[tuple[_Sequence, list[int]]]:
+        """This step's sequences and the ids each feeds: every decoding sequence's one new id first, then prompts
+        in the order they came, as far as the batch's room goes (a long prompt in chunks)."""
         room, chosen = self.runtime.n_batch, []
         for sequence in sorted(self._running, key=lambda s: s.fed < len(s.prompt)):
-            take = min(len(sequence.unfed()), room)
-            if take:
-                chosen.append((sequence, take))
-                room -= take
+            ids = sequence.unfed()[:room]
+            if ids:
+                chosen.append((sequence, ids))
+                room -= len(ids)
         return chosen
 
     def _step(self) -> None:
         chosen = self._batch()
         if not chosen:
             return
-        parts = [(s.slot, s.unfed()[:take], s.fed) for s, take in chosen]
+        parts = [(s.slot, ids, s.fed) for s, ids in chosen]
         try:
             rows = self.runtime.decode(parts)
         except Exception as err:  # llama.cpp refused the batch: every sequence in it fails, the server goes on
@@ -161,9 +165,9 @@ class BatchScheduler:
                 sequence.tokens.put(err)
                 self._release(sequence)
             return
-        for (sequence, take), row in zip(chosen, rows, strict=True):
-            sequence.fed += take
-            if sequence.unfed():  # a prompt chunk: its logits are not the end of the prompt
+        for (sequence, ids), row in zip(chosen, rows, strict=True):
+            sequence.fed += len(ids)
+            if sequence.fed < len(sequence.prompt):  # a prompt chunk: its logits are not the end of the prompt
                 continue
             sequence.tokens.put(sequence.choose(row))
             if sequence.finished():
