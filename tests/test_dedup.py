@@ -6,7 +6,7 @@ import json
 import random
 
 import pytest
-from datatrove.utils.text import TextNormConfig, simplify_text
+from datatrove.utils.text import PUNCTUATION, TextNormConfig, simplify_text
 
 from pipeline.__main__ import main
 from pipeline.dedup.steps import HINDI_TEXT_NORM, DedupConfig, catch_probability, exact_hash, normalised_text
@@ -154,23 +154,83 @@ def test_planted_duplicates_in_corpus_news(tmp_path):
     assert stats["balanced"]
 
 
-def test_signatures_are_datatrove_s_own():
-    """pipeline/dedup/signatures.py computes MinHash signatures faster; they must be datatrove's, bit for bit."""
-    from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
-
-    from pipeline.dedup.signatures import HindiMinhashSignature
+def _corpus_texts() -> list[str]:
     from pipeline.documents import read_documents
 
     texts = [d.text for d in read_documents([corpus_path("hi_wiki_or_news")])][::10][:600]
-    texts += [YEAR_PAGE.format(year=1278), "एक दो तीन चार", "एक दो तीन चार पाँच", "a b c d e f"]
+    texts += [d.text for d in read_documents([corpus_path("hinglish")])][::20][:200]
+    return texts + [YEAR_PAGE.format(year=1278), "एक दो तीन चार", "एक दो तीन चार पाँच", "a b c d e f"]
+
+
+# punctuation, dandas and Indic marks, odd whitespace, digits of two scripts, case that lengthens when lowered
+EDGE_TEXTS = ["  ।।Hello,,  World!! \t\n १२३.४५ और 1,5 ", "", "...", "\u00a0x\u2003y\u200b", "İSTANBUL 1।2",
+              "a\\b c/d", "꯫x᱾y ꫰", "\x1c\x1d a \x85 b", "॥ पाठ ॥ ---"]
+
+
+def test_normalisation_and_word_split_are_datatrove_s_own():
+    """pipeline/dedup/normalise.py computes simplify_text and the hin_Deva word split faster; the same strings."""
+    from datatrove.utils.word_tokenizers import load_word_tokenizer
+    from indicnlp.tokenize.indic_tokenize import triv_tokenizer_indic_pat
+
+    from pipeline.dedup.normalise import INDIC_MARKS_KEPT_BY_SIMPLIFY, handled, simplified_words, simplify
+    from pipeline.dedup.steps import EXACT_TEXT_NORM
+
+    split_off = {chr(c) for c in range(0x110000) if triv_tokenizer_indic_pat.fullmatch(chr(c))}
+    assert split_off - set(PUNCTUATION) == set(INDIC_MARKS_KEPT_BY_SIMPLIFY)
+    words = load_word_tokenizer("hin_Deva")
+    for text in _corpus_texts() + EDGE_TEXTS:
+        for config in (HINDI_TEXT_NORM, EXACT_TEXT_NORM, TextNormConfig()):  # the last goes to datatrove's
+            simplified = simplify_text(text, config)
+            assert simplify(text, config) == simplified
+            assert simplify(text, config, drop_dandas=True) == simplify_text(text.replace("।", " ").replace("॥", " "),
+                                                                            config)
+            if handled(config):
+                assert simplified_words(simplified) == words.word_tokenize(simplified)
+
+
+def test_signatures_and_buckets_are_datatrove_s_own(tmp_path, monkeypatch):
+    """pipeline/dedup/signatures.py and buckets.py compute MinHash signatures and duplicate pairs faster; the
+    shingles, signatures, bucket files and pair files must be datatrove's, byte for byte (blocks and reads
+    made small so that documents and equal signatures straddle them)."""
+    from datatrove.data import Document
+    from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets, MinhashDedupSignature
+
+    from pipeline.dedup import buckets, signatures
+
+    texts = _corpus_texts()
     config = DedupConfig().minhash()
-    stock = MinhashDedupSignature("/nonexistent", config=config, language="hin_Deva")
-    fast = HindiMinhashSignature("/nonexistent", config=config, language="hin_Deva")
+    stock = MinhashDedupSignature(str(tmp_path / "stock"), config=config, language="hin_Deva")
+    fast = signatures.HindiMinhashSignature(str(tmp_path / "ours"), config=config, language="hin_Deva")
     for text in texts:
         shingles = stock.get_shingles(text)
         assert (fast.get_shingles(text) == shingles).all()
         if shingles.size:
             assert fast.get_signature(shingles) == stock.get_signature(shingles)
+
+    monkeypatch.setattr(signatures, "BLOCK_DOCUMENTS", 7)
+    monkeypatch.setattr(buckets, "RECORDS_PER_READ", 5)
+    random.seed(3)
+    texts += random.sample(texts, 100) + [t + " और" for t in random.sample(texts, 100)]  # exact and near copies
+    random.shuffle(texts)
+    for rank in range(3):
+        shard = [Document(text=t, id=str(i)) for i, t in enumerate(texts[rank::3])]
+        stock.run(iter(shard), rank, 3)
+        fast.run(iter(shard), rank, 3)
+    _assert_same_files(tmp_path / "stock", tmp_path / "ours", "**/*.sig", config.num_buckets * 3)
+    tasks = 2 * config.num_buckets  # two workers per bucket, each a hash range
+    sigs = str(tmp_path / "stock")
+    for rank in range(tasks):
+        MinhashDedupBuckets(sigs, str(tmp_path / "stock_pairs"), config=config).run(None, rank, tasks)
+        buckets.HindiMinhashBuckets(sigs, str(tmp_path / "pairs"), config=config).run(None, rank, tasks)
+    _assert_same_files(tmp_path / "stock_pairs", tmp_path / "pairs", "*.dups", tasks)
+    pairs = sum(f.stat().st_size for f in (tmp_path / "pairs").glob("*.dups")) // 16
+    assert pairs >= 100 * config.num_buckets  # the exact copies' pairs at least
+
+
+def _assert_same_files(expected, got, pattern: str, count: int) -> None:
+    names = sorted(p.relative_to(expected) for p in expected.glob(pattern))
+    assert len(names) == count
+    assert [n for n in names if (expected / n).read_bytes() != (got / n).read_bytes()] == []
 
 
 def _exact_dedup(shards: list[list[str]], folder) -> tuple[list[list[str]], list[int]]:

@@ -5,7 +5,7 @@ Phases, each a datatrove run that Slurm or Ray can fan out (README "Scaling out"
   exact_hashes (tasks)  read → ExactHashes                     minhash/exact/hashes/<partition>/<task>.tsv
   exact_groups (tasks)  ExactGroups, one hash partition each   minhash/exact/decisions/<task>/<partition>.tsv
   signatures (tasks)    read → DropExactDuplicates → HindiMinhashSignature   (copies → removed/exact/)
-  buckets (num_buckets) MinhashDedupBuckets
+  buckets (num_buckets) HindiMinhashBuckets (datatrove's pairs, merged with numpy)
   clusters (1)          MinhashDedupCluster (cluster ids and sizes)
   filter (tasks)        read → DropExactDuplicates → MinhashDedupFilter → RehydrationWeight → output
                         (near duplicates → removed/near/; this phase's logs are the stage's books)
@@ -13,13 +13,10 @@ Phases, each a datatrove run that Slurm or Ray can fan out (README "Scaling out"
 
 from __future__ import annotations
 
-from datatrove.pipeline.dedup.minhash import (
-    MinhashDedupBuckets,
-    MinhashDedupCluster,
-    MinhashDedupFilter,
-)
+from datatrove.pipeline.dedup.minhash import MinhashDedupCluster, MinhashDedupFilter
 from datatrove.pipeline.readers import JsonlReader
 
+from pipeline.dedup.buckets import HindiMinhashBuckets
 from pipeline.dedup.signatures import HindiMinhashSignature
 from pipeline.dedup.steps import (
     NEAR_DUPLICATE,
@@ -72,7 +69,7 @@ def build_dedup(settings: DedupConfig, paths: StagePaths, previous: StagePaths) 
                 HindiMinhashSignature(sigs, config=minhash, language="hin_Deva"),
             ],
         ),
-        Phase("buckets", [MinhashDedupBuckets(sigs, buckets, config=minhash)], tasks=minhash.num_buckets),
+        Phase("buckets", [HindiMinhashBuckets(sigs, buckets, config=minhash)], tasks=minhash.num_buckets),
         Phase(
             "clusters",
             [MinhashDedupCluster(buckets, clusters, config=minhash, save_cluster_id=True, save_cluster_size=True)],

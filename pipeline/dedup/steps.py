@@ -22,7 +22,9 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.dedup.minhash import MinhashConfig
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
-from datatrove.utils.text import TextNormConfig, simplify_text
+from datatrove.utils.text import TextNormConfig
+
+from pipeline.dedup.normalise import simplify
 
 HINDI_TEXT_NORM = TextNormConfig(norm_unicode_diacritics=False)  # MinHash's: numbers become 0
 EXACT_TEXT_NORM = TextNormConfig(norm_unicode_diacritics=False, norm_numbers=False)
@@ -64,11 +66,8 @@ def catch_probability(similarity: float, buckets: int, hashes_per_bucket: int) -
     return 1 - (1 - similarity**hashes_per_bucket) ** buckets
 
 
-_DANDAS = str.maketrans("।॥", "  ")  # not in datatrove's punctuation list
-
-
 def normalised_text(text: str, config: TextNormConfig = HINDI_TEXT_NORM) -> str:
-    return simplify_text(text.translate(_DANDAS), config)
+    return simplify(text, config, drop_dandas=True)  # dandas are not in datatrove's punctuation list
 
 
 def exact_hash(text: str) -> str:
