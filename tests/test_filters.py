@@ -149,6 +149,15 @@ def test_devanagari_characters_are_counted_in_utf8_as_a_regex_counts_them():
     assert devanagari_characters(text) == len(re.findall("[\u0900-\u097f]", text)) == 8
 
 
+def test_letters_are_counted_as_the_patterns_count_them():
+    """`letter_counts` classifies code points through a table; every code point counts as the patterns say."""
+    from pipeline.script import DEVANAGARI_LETTER, LATIN_LETTER, letter_counts
+
+    every = "".join(map(chr, range(0x3000))) + "\U0001d538 \ud800 " + HINDI_ARTICLE
+    assert letter_counts(every) == (len(DEVANAGARI_LETTER.findall(every)), len(LATIN_LETTER.findall(every)))
+    assert letter_counts("") == (0, 0) and letter_counts("ऽ ॐ Ā z") == (2, 2)
+
+
 @pytest.fixture(scope="module")
 def toxicity():
     return ToxicityFilter(ToxicitySettings())

@@ -37,22 +37,30 @@ KEY_WORDS = 3  # "क्षेत्रफल", "राज्य कोड", "17
 EXAMPLE_CHARS = 160  # an example line kept in metadata, cut to this
 
 
-@lru_cache(maxsize=4096)  # a line is judged for the document, then for itself: count its letters once
+@lru_cache(maxsize=4096)  # residue() asks for a line's letters up to three times: count them once
 def _letters(line: str) -> tuple[int, int]:
     return len(DEVANAGARI_LETTER.findall(line)), len(LATIN_LETTER.findall(line))
 
 
-def hindi_prose(line: str, min_words: int = 5) -> bool:
-    """A line of Hindi prose: `min_words` words or more, sentence ends with three words or more per sentence
-    on average (a list of names separated by dandas has one or two), and mostly Devanagari letters."""
+def _prose(line: str, min_words: int) -> tuple[bool, bool]:
+    """(Hindi prose, English prose). Hindi prose: `min_words` words or more, sentence ends with three words or
+    more per sentence on average (a list of names separated by dandas has one or two), and mostly Devanagari
+    letters; English prose: as many words, a sentence end, and mostly Latin letters."""
     devanagari, latin = _letters(line)
-    words, ends = len(line.split()), len(_SENTENCE_END.findall(line))
-    return words >= min_words and devanagari > latin and ends > 0 and words >= MIN_SENTENCE_WORDS * ends
+    words = len(line.split())
+    if words < min_words:
+        return False, False
+    ends = len(_SENTENCE_END.findall(line))
+    return (devanagari > latin and ends > 0 and words >= MIN_SENTENCE_WORDS * ends,
+            latin > devanagari and ends > 0)
+
+
+def hindi_prose(line: str, min_words: int = 5) -> bool:
+    return _prose(line, min_words)[0]
 
 
 def english_prose(line: str, min_words: int = 5) -> bool:
-    devanagari, latin = _letters(line)
-    return len(line.split()) >= min_words and latin > devanagari and bool(_SENTENCE_END.search(line))
+    return _prose(line, min_words)[1]
 
 
 @dataclass
@@ -65,14 +73,15 @@ class Verdict:
     english_sentences_go: bool
 
 
-def judge_document(lines: list[str], settings: LineCleaningSettings) -> Verdict:
+def judge_document(lines: list[str], prose: list[tuple[bool, bool]], settings: LineCleaningSettings) -> Verdict:
+    """`prose`: `_prose` of each line."""
     hindi = english = devanagari = latin = 0
-    for line in lines:
+    for line, (hindi_line, english_line) in zip(lines, prose, strict=True):
         line_devanagari, line_latin = _letters(line)
         devanagari, latin = devanagari + line_devanagari, latin + line_latin
-        if hindi_prose(line, settings.min_prose_words):
+        if hindi_line:
             hindi += line_devanagari + line_latin
-        elif english_prose(line, settings.min_prose_words):
+        elif english_line:
             english += line_devanagari + line_latin
     is_hindi = devanagari > latin or (hindi > 0 and hindi >= settings.min_prose_share * (devanagari + latin))
     return Verdict(is_hindi, is_hindi and english <= settings.max_english_prose_ratio * hindi)
@@ -121,15 +130,19 @@ def clean_lines(text: str, settings: LineCleaningSettings, function_words: froze
     if DEVANAGARI_LETTER.search(text) is None:
         return text, {}  # judge_document cannot call it Hindi: no line is Devanagari prose, no letter leads
     lines = text.split("\n")
-    verdict = judge_document(lines, settings)
+    prose = [_prose(line, settings.min_prose_words) for line in lines]
+    verdict = judge_document(lines, prose, settings)
     if not verdict.hindi:
         return text, {}
     kept, removed = [], {}
     seen_short: set[str] = set()
-    for line in lines:
+    for line, (hindi_line, _) in zip(lines, prose, strict=True):
+        if hindi_line:  # residue() keeps every line of Hindi prose
+            kept.append(line)
+            continue
         reason = residue(line, settings, function_words, verdict.english_sentences_go) if line.strip() else None
         key = " ".join(line.split())
-        if reason is None and key and not hindi_prose(line, settings.min_prose_words):
+        if reason is None and key:
             reason = REPEATED if key in seen_short else None  # a heading or caption met again
             seen_short.add(key)
         if reason is None:
