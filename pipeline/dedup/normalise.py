@@ -1,15 +1,11 @@
-"""datatrove's text normalisation and hin_Deva word split as 03_dedup uses them, the same strings at a fraction of
-their cost (they were most of the exact-hash phase and half of the signatures').
+"""datatrove's text normalisation as 03_dedup uses it, the same strings at a third of its cost (it was most of the
+exact-hash phase and a quarter of the signatures'; pipeline/word_split.py then splits the result into words).
 
-- `simplify`: datatrove's `simplify_text` turns punctuation into spaces with `str.translate`, which looks every
-  character up in a dict (slow on Devanagari), then squeezes whitespace in a second pass; one regex over
-  punctuation and whitespace together does both (a punctuation character became a space the squeeze merged).
-  Lower-casing and numbers come first, as in datatrove (the separators of "1.5" are punctuation).
-- `simplified_words`: indic-nlp's trivial tokenizer on a simplified text has little left to do: whitespace is
-  single spaces and its punctuation is gone but for the Indic marks below, so the words are the text split at
-  spaces once those marks stand apart (datatrove's version also strips and filters every word twice).
-
-tests/test_dedup.py compares both with datatrove's own on corpus documents and planted edge cases.
+datatrove's `simplify_text` turns punctuation into spaces with `str.translate`, which looks every character up
+in a dict (slow on Devanagari), then squeezes whitespace in a second pass; one regex over punctuation and
+whitespace together does both (a punctuation character became a space the squeeze merged). Lower-casing and
+numbers come first, as in datatrove (the separators of "1.5" are punctuation).
+tests/test_dedup.py compares it with datatrove's own on corpus documents and planted edge cases.
 """
 
 from __future__ import annotations
@@ -28,9 +24,6 @@ def _punctuation_or_space(extra: str = "") -> re.Pattern:
 
 _PUNCTUATION_OR_SPACE = _punctuation_or_space()
 _PUNCTUATION_DANDA_OR_SPACE = _punctuation_or_space(DANDAS)
-# indic-nlp's trivial tokenizer splits off string.punctuation (without the backslash) and these Indic marks;
-# datatrove's punctuation holds all the others, so after `simplify` only these remain to split off.
-INDIC_MARKS_KEPT_BY_SIMPLIFY = DANDAS + "\u1c7e\u1c7f\uaaf0\uaaf1\uabeb\uabec\uabed\uabee\uabef"
 
 
 def handled(config: TextNormConfig) -> bool:
@@ -50,10 +43,3 @@ def simplify(text: str, config: TextNormConfig, drop_dandas: bool = False) -> st
     pattern = _PUNCTUATION_DANDA_OR_SPACE if drop_dandas else _PUNCTUATION_OR_SPACE
     return pattern.sub(" ", text).strip(" ")
 
-
-def simplified_words(simplified: str) -> list[str]:
-    """datatrove's hin_Deva `word_tokenize` of a text `simplify` returned with a `handled` config."""
-    for mark in INDIC_MARKS_KEPT_BY_SIMPLIFY:
-        if mark in simplified:
-            simplified = simplified.replace(mark, f" {mark} ")
-    return simplified.split()

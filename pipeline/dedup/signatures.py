@@ -1,8 +1,8 @@
 """datatrove's MinHash signatures, the same bytes at less cost (the signature phase is most of 03_dedup's time).
 
-- Shingles: the text simplified and split as datatrove does it, at less cost (pipeline/dedup/normalise.py); the
-  word 5-grams are slices of the words joined once with spaces (the strings datatrove's `" ".join(ngram)`
-  builds), hashed by xxhash directly rather than through a wrapper per shingle.
+- Shingles: the text simplified and split as datatrove does it, at less cost (pipeline/dedup/normalise.py,
+  pipeline/word_split.py); the word 5-grams are slices of the words joined once with spaces (the strings
+  datatrove's `" ".join(ngram)` builds), hashed by xxhash directly rather than through a wrapper per shingle.
 - Signature: `(shingle * a + b) mod p` in place in one array (no temporaries; folding by the Mersenne prime
   measured slower than numpy's remainder).
 - Writing: datatrove packs and writes one record per document and bucket (160,000 Python-level writes per
@@ -24,7 +24,8 @@ from datatrove.pipeline.dedup.minhash import MinhashDedupSignature, _mersenne_pr
 from datatrove.utils.logging import logger
 from datatrove.utils.typeshelper import StatHints
 
-from pipeline.dedup.normalise import handled, simplified_words, simplify
+from pipeline.dedup.normalise import handled, simplify
+from pipeline.word_split import HINDI, normalised_hindi_words
 
 _P = np.uint64(_mersenne_prime)
 BLOCK_DOCUMENTS = 4096  # signatures held before each bucket file is appended to: 5 MB with 160 hashes
@@ -37,7 +38,7 @@ class HindiMinhashSignature(MinhashDedupSignature):
         super().__init__(*args, **kwargs)
         if self.config.hash_config.precision != 64 or self.config.hash_config.hash_fc != "xxhash":
             raise ValueError("HindiMinhashSignature computes 64-bit xxhash signatures only")
-        self._fast_words = handled(self.config.norm_config) and self.language == "hin_Deva"
+        self._fast_words = handled(self.config.norm_config) and self.language == HINDI
         # datatrove's run, called once the bucket files are written, sorts files it finds complete
         self.skip_existing_sigs = True
         fields = [(f"field{i + 1}", "<u8") for i in range(self.config.hashes_per_bucket)]
@@ -45,7 +46,7 @@ class HindiMinhashSignature(MinhashDedupSignature):
 
     def get_shingles(self, text: str) -> np.ndarray:
         text = simplify(text, self.config.norm_config)
-        words = simplified_words(text) if self._fast_words else self.word_tokenizer.word_tokenize(text)
+        words = normalised_hindi_words(text) if self._fast_words else self.word_tokenizer.word_tokenize(text)
         n = self.config.n_grams
         spaced = " ".join(words)
         ends = [0, *accumulate(len(w) + 1 for w in words)]

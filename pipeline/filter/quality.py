@@ -27,23 +27,22 @@ from pipeline.filter.settings import (
     HinglishQualitySettings,
     RepetitionSettings,
 )
-
-DATATROVE_HINDI = "hin_Deva"
+from pipeline.word_split import HINDI, hindi_words
 
 
 class LastTextWordTokenizer(WordTokenizer):
-    """datatrove's hin_Deva word tokenizer (indic-nlp) remembering its last text: the Gopher quality, FineWeb
-    quality and repetition filters each split the same document into words one after the other, and the
-    splitting is most of their cost."""
+    """datatrove's hin_Deva word tokenizer (indic-nlp), its words computed at less cost (pipeline/word_split.py),
+    remembering its last text: the Gopher quality, FineWeb quality and repetition filters each split the same
+    document into words one after the other, and the splitting is most of their cost."""
 
-    def __init__(self, language: str = DATATROVE_HINDI):
-        super().__init__(language)
-        self.tokenizer = load_word_tokenizer(language)
+    def __init__(self):
+        super().__init__(HINDI)
+        self.tokenizer = load_word_tokenizer(HINDI)
         self._last: tuple[str, list[str]] = ("", [])
 
     def word_tokenize(self, text: str) -> list[str]:
         if text is not self._last[0]:
-            self._last = (text, self.tokenizer.word_tokenize(text))
+            self._last = (text, hindi_words(text))
         return self._last[1]
 
     def sent_tokenize(self, text: str) -> list[str]:
