@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from pipeline.script import DEVANAGARI_WORD
 
@@ -26,11 +27,14 @@ LATIN_FOLDS = [(re.compile(r"ph"), "f"), (re.compile(r"w"), "v"), (re.compile(r"
                (re.compile(r"(?<=[aeiou])n$"), "")]
 
 
+# Words repeat (a few thousand make most of any text): each is folded once, not eight regex passes per occurrence.
+@lru_cache(maxsize=1 << 17)
 def devanagari_key(word: str) -> str:
     word = word.replace(NUKTA, "").replace(CANDRABINDU, ANUSVARA)
     return NASAL_CLUSTER.sub(ANUSVARA, word)
 
 
+@lru_cache(maxsize=1 << 17)
 def latin_key(word: str) -> str:
     key = word.lower()
     for pattern, replacement in LATIN_FOLDS:
