@@ -8,8 +8,10 @@ machine is shared: CPU seconds per MB is the figure that does not depend on who 
 detector is off (`hinglish_model=none`) and the tokenizer (BPE, 8,000 pieces) is trained once on the smaller
 run's 05_hinglish output, outside the timings.
 
-It prints CPU seconds per MB per stage and for the whole chain, and the projections for CC100 Hindi and FineWeb-2
-hin_Deva from them.
+It prints CPU seconds per MB per stage and for the whole chain; per stage, the cost of one more MB (the slope
+between the two sizes) and the fixed cost of a run (start-up, the decontamination index: what the slope leaves at
+zero MB); and the projections for CC100 Hindi and FineWeb-2 hin_Deva from the slopes, which is what a corpus of
+gigabytes pays per MB.
 
     python -m bench pipeline_scale                       # 30 MB and 300 MB
     python -m bench.pipeline_scale --sizes 10 100        # other sizes (MB of uncompressed text)
@@ -164,7 +166,7 @@ PROJECTED_CORES = (16, 64, 512)
 
 def projections(cpu_s_per_mb: float) -> dict[str, dict]:
     """Core-hours and wall hours on PROJECTED_CORES at `cpu_s_per_mb` (every stage reading the whole corpus, which
-    overstates the stages after dedup; task start-up and the one-task clusters phase not included)."""
+    overstates the stages after dedup; the fixed costs of each run and the one-task clusters phase not included)."""
     out = {}
     for name, megabytes in PROJECTED_CORPORA_MB.items():
         core_hours = megabytes * cpu_s_per_mb / 3600
@@ -180,6 +182,11 @@ def report(runs: dict, sizes_mb: tuple[float, float]) -> dict:
     small, large = sizes_mb
     per_mb = {s: {k: v["cpu_s"] / v["input_mb"] for k, v in runs[s]["stages"].items()} for s in sizes_mb}
     chain = {s: sum(v["cpu_s"] for v in runs[s]["stages"].values()) / runs[s]["corpus_mb"] for s in sizes_mb}
+    marginal, fixed = {}, {}
+    for stage, at_small in runs[small]["stages"].items():
+        at_large = runs[large]["stages"][stage]
+        marginal[stage] = (at_large["cpu_s"] - at_small["cpu_s"]) / (at_large["input_mb"] - at_small["input_mb"])
+        fixed[stage] = at_small["cpu_s"] - marginal[stage] * at_small["input_mb"]
     figures = {
         "cpu_s_per_mb": {stage: round(v, 3) for stage, v in per_mb[large].items()},
         "chain_cpu_s_per_mb": {s: round(chain[s], 3) for s in sizes_mb},
@@ -189,7 +196,12 @@ def report(runs: dict, sizes_mb: tuple[float, float]) -> dict:
         # every stage at its own cost per MB, as if it read the whole corpus: the chain's CPU s per corpus MB would
         # count the stages after dedup on what dedup left, a seventh of this bench's 300 MB (all near duplicates)
         "every_stage_cpu_s_per_mb": round(sum(per_mb[large].values()), 3),
-        "projections": projections(sum(per_mb[large].values())),
+        # the cost of one more MB per stage: the fixed cost of a run (start-up, the decontamination index) weighs
+        # on the small inputs of the stages after dedup, and is nothing on a corpus of gigabytes
+        "marginal_cpu_s_per_mb": {stage: round(v, 3) for stage, v in marginal.items()},
+        "fixed_cpu_s": {stage: round(v, 1) for stage, v in fixed.items()},
+        "chain_marginal_cpu_s_per_mb": round(sum(marginal.values()), 3),
+        "projections": projections(sum(marginal.values())),
     }
     for key, value in figures.items():
         print(f"{key}: {json.dumps(value)}")
