@@ -42,4 +42,3 @@ def simplify(text: str, config: TextNormConfig, drop_dandas: bool = False) -> st
         text = NUMBERS_PATTERN.sub("0", text)
     pattern = _PUNCTUATION_DANDA_OR_SPACE if drop_dandas else _PUNCTUATION_OR_SPACE
     return pattern.sub(" ", text).strip(" ")
-
