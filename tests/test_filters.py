@@ -273,3 +273,30 @@ def test_the_fast_gopher_rules_decide_as_datatrove_does():
                     isinstance(stock, GopherRepetitionFilter)]
         assert all(a == b for a, b in verdicts), [v for v in verdicts if v[0] != v[1]][:5]
         assert len({a for a, _ in verdicts}) >= 3  # the rules decided differently on different documents
+
+
+def test_the_ngram_hash_bounds_are_never_below_datatroves_measures():
+    """A bound under a threshold lets a document pass without the exact count, so it must never be under the exact
+    measure: on word lists with few distinct words (many repeats, and glued n-grams equal across word boundaries:
+    "ab"+"c" and "a"+"bc") and on a Hindi article, for every n the filter asks about."""
+    import random
+
+    from pipeline.filter.gopher import NGrams, all_duplicate_chars, top_duplicate_chars
+
+    rng = random.Random(0)
+    alphabets = (["a", "ab", "b", "bc", "c"], ["a", "ab", "b", "bc", "c", "है", "में", "भारत", "x", "y"])
+    lists = [[rng.choice(alphabets[i % 2]) for _ in range(rng.randint(64, 400))] for i in range(200)]
+    lists.append(HINDI_ARTICLE.split() * 2)
+    repeated = tight = 0
+    for words in lists:
+        grams = NGrams(words)
+        for n in (2, 3, 4):
+            exact, bound = top_duplicate_chars(grams.spaced_grams(n)), grams.top_bound(n)
+            assert exact <= bound <= len(" ".join(words)), (n, words)
+            tight += exact == bound
+        for n in range(5, 11):
+            exact, bound = all_duplicate_chars(grams.glued_grams(n), n), grams.duplicate_bound(n)
+            assert exact <= bound <= len("".join(words)), (n, words)
+            repeated += exact > 0
+    assert repeated > 200  # the lists do repeat n-grams
+    assert tight > 200  # and a bound is often the measure itself

@@ -12,12 +12,16 @@ tests/test_filters.py checks both against datatrove's own filters on corpus docu
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from functools import cached_property
 from itertools import accumulate
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
 from datatrove.utils.text import PUNCTUATION_SET, split_into_words
+
+from pipeline.filter.ngram_bounds import ngram_hashes
 
 _PUNCTUATION = "".join(PUNCTUATION_SET)  # single characters: str.strip removes them from both ends
 _WORD_CLASSES_LIMIT = 1 << 20  # distinct words remembered (a few tens of MB at most); then it starts again
@@ -83,22 +87,41 @@ class FastGopherQuality(GopherQualityFilter):
 
 
 class NGrams:
-    """Every n-gram of a word list as datatrove builds it, by slicing the words joined once."""
+    """datatrove's two n-gram measures of a word list. Exact: every n-gram as datatrove builds it, sliced from the
+    words joined once. From BOUNDS_FROM_WORDS words on, also upper bounds from n-gram hashes in numpy
+    (pipeline/filter/ngram_bounds.py): a document whose bound passes a threshold passes it exactly, so the exact
+    count runs only where a bound cannot decide (a few documents in a thousand on the corpus)."""
+
+    BOUNDS_FROM_WORDS = 64  # below it the exact count costs less than the numpy calls of the bounds
 
     def __init__(self, words: list[str]):
+        self.words = words
         self.count = len(words)
-        self.glued = "".join(words)
-        self.glued_ends = [0, *accumulate(map(len, words))]
-        self.spaced = " ".join(words)
-        self.spaced_ends = [0, *accumulate(len(w) + 1 for w in words)]
+        self._hashes = ngram_hashes(words) if self.count >= self.BOUNDS_FROM_WORDS else None
+
+    @cached_property
+    def _glued(self) -> tuple[str, list[int]]:  # the words joined, where each word ends
+        return "".join(self.words), [0, *accumulate(map(len, self.words))]
+
+    @cached_property
+    def _spaced(self) -> tuple[str, list[int]]:
+        return " ".join(self.words), [0, *accumulate(len(w) + 1 for w in self.words)]
 
     def glued_grams(self, n: int) -> list[str]:  # "".join(words[i:i+n])
-        text, ends = self.glued, self.glued_ends
+        text, ends = self._glued
         return [text[a:b] for a, b in zip(ends, ends[n:], strict=False)]
 
     def spaced_grams(self, n: int) -> list[str]:  # " ".join(words[i:i+n])
-        text, ends = self.spaced, self.spaced_ends
+        text, ends = self._spaced
         return [text[a : b - 1] for a, b in zip(ends, ends[n:], strict=False)]
+
+    def top_bound(self, n: int) -> float:
+        """At least top_duplicate_chars(spaced_grams(n)); infinite where no bound is computed."""
+        return self._hashes[0].top_bound(n) if self._hashes else math.inf
+
+    def duplicate_bound(self, n: int) -> float:
+        """At least all_duplicate_chars(glued_grams(n), n); infinite where no bound is computed."""
+        return self._hashes[1].duplicate_bound(n) if self._hashes else math.inf
 
 
 def top_duplicate_chars(grams: list[str]) -> int:
@@ -149,11 +172,13 @@ class FastGopherRepetition(GopherRepetitionFilter):
         if not (self.top_n_grams or self.dup_n_grams):
             return True
         grams = NGrams(split_into_words(text, self.language))
+        # a bound at or under a threshold decides; above it, the exact measure does (bound >= exact)
         for n, n_frac in self.top_n_grams:
-            spaced = grams.spaced_grams(n)
-            if spaced and top_duplicate_chars(spaced) / len(text) > n_frac:
-                return False, f"top_{n}_gram"
+            if n <= grams.count and grams.top_bound(n) / len(text) > n_frac:
+                if top_duplicate_chars(grams.spaced_grams(n)) / len(text) > n_frac:
+                    return False, f"top_{n}_gram"
         for n, n_frac in self.dup_n_grams:
-            if all_duplicate_chars(grams.glued_grams(n), n) / len(text) > n_frac:
-                return False, f"duplicated_{n}_n_grams"
+            if grams.duplicate_bound(n) / len(text) > n_frac:
+                if all_duplicate_chars(grams.glued_grams(n), n) / len(text) > n_frac:
+                    return False, f"duplicated_{n}_n_grams"
         return True
