@@ -11,10 +11,10 @@ from pathlib import Path
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from pipeline.decontaminate.eval_sets import EvalSet, build_index
+from pipeline.lean_filter import LeanFilter
 
 CONTAMINATED = "contaminated"
 
@@ -64,7 +64,7 @@ def read_contaminated_roots(folder: str | Path) -> dict[str, dict]:
     return roots
 
 
-class DropContaminated(BaseFilter):
+class DropContaminated(LeanFilter):
     name = "🧪 Decontamination"
 
     def __init__(self, folder: str | Path, exclusion_writer: DiskWriter | None = None):

@@ -20,11 +20,11 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.dedup.minhash import MinhashConfig
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import TextNormConfig
 
 from pipeline.dedup.normalise import simplify
+from pipeline.lean_filter import LeanFilter
 
 HINDI_TEXT_NORM = TextNormConfig(norm_unicode_diacritics=False)  # MinHash's: numbers become 0
 EXACT_TEXT_NORM = TextNormConfig(norm_unicode_diacritics=False, norm_numbers=False)
@@ -148,7 +148,7 @@ class ExactGroups(PipelineStep):
         yield from ()
 
 
-class DropExactDuplicates(BaseFilter):
+class DropExactDuplicates(LeanFilter):
     """Sets aside the documents `ExactGroups` found to be copies, naming the kept one in `duplicate_of`; keepers
     get `exact_copies`."""
 

@@ -3,7 +3,9 @@ their Python cost per word (they were a third of 02_filter's time; docs/benchmar
 
 - Quality: a word's classes (only punctuation? holds a letter?) are looked up in a table filled the first time
   the word is met, instead of a generator over its characters for every occurrence.
-- Repetition: n-grams are slices of the document's words joined once (the same strings datatrove's
+- Repetition: the n-gram checks first take upper bounds from hashes of every n-gram in numpy
+  (pipeline/filter/ngram_bounds.py); where a bound passes a threshold the document passes it. Where it does not,
+  the exact count runs: n-grams are slices of the document's words joined once (the same strings datatrove's
   `"".join(words[i:i+n])` and `" ".join(...)` build), counted by `Counter` in C; the greedy scan for repeated
   n-grams runs only when some n-gram occurs twice (with none it counts nothing, as datatrove's loop does).
 

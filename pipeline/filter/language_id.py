@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.lid import FT176LID
 
 from pipeline.filter.settings import LanguageSettings
+from pipeline.lean_filter import LeanFilter
 from pipeline.script import DEVANAGARI_RUN, LATIN_LETTER, devanagari_share
 
 HINDI_DEVANAGARI, HINDI_LATIN, HINDI_CODE_MIXED = "hi_Deva", "hi_Latn", "hi_mixed"
@@ -115,7 +115,7 @@ class HinglishLID:
         return self.scores(text).get("hi_Latn", 0.0)
 
 
-class HindiLanguageFilter(BaseFilter):
+class HindiLanguageFilter(LeanFilter):
     """Keeps Devanagari Hindi and, with a romanised-Hindi classifier, Hinglish; records the scores it used:
     `devanagari_share` always, lid.176's (`lid176_hi_score` …) only where the share reaches min_devanagari_share
     and the text is not code-mixed, `hinglish_score` where the detector ran."""

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from pipeline.filter.settings import LineCleaningSettings
+from pipeline.lean_filter import LeanFilter
 from pipeline.script import DEVANAGARI_LETTER, DEVANAGARI_RUN, LATIN_LETTER
 
 LATIN_LINE, NAVIGATION, WIKI_MARKUP, KEY_VALUE, FRAGMENT, REPEATED = (
@@ -154,7 +154,7 @@ def clean_lines(text: str, settings: LineCleaningSettings, function_words: froze
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n"), removed
 
 
-class LineCleaning(BaseFilter):
+class LineCleaning(LeanFilter):
     """Removes the lines of Hindi documents that are not Hindi prose; a document that was nothing else (a list
     of names, an infobox) is set aside as `only_residue`, with its original text."""
 

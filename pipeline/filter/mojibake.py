@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from pipeline.filter.settings import MojibakeSettings
+from pipeline.lean_filter import LeanFilter
 
 _DEVANAGARI = "\u0900-\u097f"
 _VOWEL_SIGN = "\u093e-\u094c\u0962\u0963"
@@ -72,7 +72,7 @@ def legacy_font_words(text: str) -> tuple[int, int]:
     return legacy, len(words)
 
 
-class MojibakeFilter(BaseFilter):
+class MojibakeFilter(LeanFilter):
     name = "🔣 Mojibake"
 
     def __init__(self, settings: MojibakeSettings, exclusion_writer: DiskWriter | None = None):

@@ -13,7 +13,6 @@ from dataclasses import asdict
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import FineWebQualityFilter
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import TERMINAL_PUNCTUATION
@@ -27,6 +26,7 @@ from pipeline.filter.settings import (
     HinglishQualitySettings,
     RepetitionSettings,
 )
+from pipeline.lean_filter import LeanFilter
 from pipeline.word_split import HINDI, hindi_words
 
 
@@ -59,7 +59,7 @@ HINDI_WORDS = LastTextWordTokenizer()
 HINDI_LINE_ENDINGS = tuple(TERMINAL_PUNCTUATION) + tuple(p + q for p in "।॥.?!" for q in "\"'”’)")
 
 
-class _DevanagariOnly:
+class _DevanagariOnly(LeanFilter):
     """Applies the wrapped filter to Devanagari Hindi; other documents pass (their own checks come later)."""
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
@@ -104,7 +104,7 @@ class HindiRepetition(_DevanagariOnly, FastGopherRepetition):
         return super().filter(doc)
 
 
-class HinglishQualityFilter(BaseFilter):
+class HinglishQualityFilter(LeanFilter):
     """Romanised and code-mixed Hindi: enough words, and not one line repeated over and over."""
 
     name = "🔤 Hinglish quality"

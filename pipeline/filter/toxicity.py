@@ -13,10 +13,10 @@ from pathlib import Path
 
 import ahocorasick
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from pipeline.filter.settings import ToxicitySettings
+from pipeline.lean_filter import LeanFilter
 
 BUNDLED_LEXICON = Path(__file__).parent / "lexicons" / "toxicity"
 
@@ -60,7 +60,7 @@ class AbuseLexicon:
         return found
 
 
-class ToxicityFilter(BaseFilter):
+class ToxicityFilter(LeanFilter):
     name = "🤬 Toxicity"
 
     def __init__(self, settings: ToxicitySettings, exclusion_writer: DiskWriter | None = None):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
+
+from pipeline.lean_filter import LeanFilter
 
 
-class DropBadRecords(BaseFilter):
+class DropBadRecords(LeanFilter):
     """Drops records a `CheckedRecords` reader flagged (`metadata["ingest_error"]`: malformed_json,
     invalid_utf8, no_text, empty, too_long, not_an_object) and documents with no text left after
     normalisation (`empty_after_normalisation`). One filter for both keeps the per-document cost low."""

@@ -1,0 +1,84 @@
+"""datatrove's BaseFilter with its books kept at less cost per document.
+
+BaseFilter.run updates three or four running statistics per document (`total`, `forwarded` or `dropped` and its
+reason, `doc_len`, the step's time), each a method call that recomputes a mean and a variance: on 02_filter's
+eight filters that cost as much as a filter. LeanFilter notes the same values per document in plain counters and
+lists and folds them into the same statistics, in the same order and with the same arithmetic, when its documents
+run out, so stats.json holds what BaseFilter would have written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from datatrove.data import DocumentsPipeline
+from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
+from datatrove.utils.stats import MetricStats
+from datatrove.utils.typeshelper import StatHints
+
+_LENGTHS = "doc_len"
+
+
+def add_values(stats: MetricStats, values: list[float]) -> None:
+    """`stats.update(x)` for each x in turn (datatrove's Welford update), with the fields in local variables."""
+    total, n, mean, low, high, variance = (stats.total, stats.n, stats.mean, stats.min, stats.max,
+                                           stats._running_variance)
+    for x in values:
+        total += x
+        n += 1
+        low, high = min(low, x), max(high, x)
+        delta = x - mean
+        mean += delta / n
+        if n > 1:
+            variance += delta * (x - mean)
+    stats.total, stats.n, stats.mean, stats.min, stats.max, stats._running_variance = (total, n, mean, low, high,
+                                                                                        variance)
+
+
+class LeanFilter(BaseFilter):
+    """A BaseFilter (one document at a time) whose run() books documents as BaseFilter.run does."""
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if self.batch_size > 1:
+            yield from super().run(data, rank, world_size)
+            return
+        counts: dict[str, int] = {}  # label → documents, in the order BaseFilter would first update each
+        lengths: list[int] = []
+        tokens: list[int] = []
+        seconds: list[float] = []
+        clock = time.perf_counter
+        with self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer:
+            try:
+                for doc in data:
+                    start = clock()
+                    result, reason = get_filter_result(self.filter(doc))
+                    seconds.append(clock() - start)
+                    counts[StatHints.total] = counts.get(StatHints.total, 0) + 1
+                    if result:
+                        counts[StatHints.forwarded] = counts.get(StatHints.forwarded, 0) + 1
+                        counts.setdefault(_LENGTHS, 0)
+                        lengths.append(len(doc.text))
+                        if token_count := doc.metadata.get("token_count", None):
+                            counts.setdefault("doc_len_tokens", 0)
+                            tokens.append(token_count)
+                        yield doc
+                        continue
+                    counts[StatHints.dropped] = counts.get(StatHints.dropped, 0) + 1
+                    if reason:
+                        counts[f"dropped_{reason}"] = counts.get(f"dropped_{reason}", 0) + 1
+                    if self.exclusion_writer:
+                        if reason:
+                            doc.metadata["filter_reason"] = reason
+                        writer.write(doc, rank)
+            finally:  # also when the documents after this step stop being read
+                self._book(counts, lengths, tokens, seconds)
+
+    def _book(self, counts: dict[str, int], lengths: list[int], tokens: list[int], seconds: list[float]) -> None:
+        add_values(self.stats.time_stats, seconds)
+        time_stats = self.stats.time_stats
+        if time_stats.n_tasks == 1:  # as TimingStats.update keeps them
+            time_stats.global_mean = time_stats.global_min = time_stats.global_max = time_stats.total
+        for label, count in counts.items():
+            values = lengths if label == _LENGTHS else tokens if label == "doc_len_tokens" else [1] * count
+            add_values(self.stats[label], values)

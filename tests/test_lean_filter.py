@@ -1,0 +1,71 @@
+"""LeanFilter books its documents as datatrove's BaseFilter does, at less cost."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from datatrove.data import Document
+from datatrove.pipeline.filters.base_filter import BaseFilter
+
+from pipeline.lean_filter import LeanFilter
+from pipeline.stage_writers import stage_writer
+
+
+class _Rules:
+    """Keeps texts without "x"; drops those with "xx" for a reason and those with one "x" without one."""
+
+    name = "rules"
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        if "xx" in doc.text:
+            return False, "double_x"
+        return "x" not in doc.text
+
+
+class _Stock(_Rules, BaseFilter):
+    pass
+
+
+class _Lean(_Rules, LeanFilter):
+    pass
+
+
+def _docs() -> list[Document]:
+    texts = ["नमस्ते दुनिया", "xx", "एक", "x", "दो शब्द", "xx again", "तीन" * 40, "x y"]
+    return [Document(text=t, id=str(i), metadata={"token_count": len(t)} if i % 3 else {})
+            for i, t in enumerate(texts)]
+
+
+def _books(step) -> dict:
+    """label → MetricStats (total, n, mean, variance, min, max), the step's time left out."""
+    return dict(step.stats.stats)
+
+
+def _rejected(folder) -> list[dict]:
+    return [json.loads(line) for path in sorted(folder.glob("*.jsonl.gz")) for line in gzip.open(path, "rt")]
+
+
+def test_lean_filter_keeps_writes_and_books_what_base_filter_does(tmp_path):
+    stock, lean = (_Stock(stage_writer(tmp_path / "stock")), _Lean(stage_writer(tmp_path / "lean")))
+    kept_stock = [d.id for d in stock.run(iter(_docs()))]
+    kept_lean = [d.id for d in lean.run(iter(_docs()))]
+    assert kept_lean == kept_stock == ["0", "2", "4", "6"]
+    assert _books(lean) == _books(stock)
+    assert _books(lean)["dropped_double_x"].total == 2 and _books(lean)["doc_len_tokens"].n == 2
+    assert lean.stats.time_stats.n == len(_docs())  # one timing per document, as with batch_size 1
+    assert _rejected(tmp_path / "lean") == _rejected(tmp_path / "stock")
+    assert [r["metadata"].get("filter_reason") for r in _rejected(tmp_path / "lean")] == ["double_x", None, "double_x",
+                                                                                          None]
+
+
+def test_books_add_up_over_runs_and_when_reading_stops_early():
+    stock, lean = _Stock(), _Lean()
+    for step in (stock, lean):
+        list(step.run(iter(_docs())))
+        pipeline = step.run(iter(_docs()))
+        next(pipeline)
+        next(pipeline)  # the second kept document, the third read
+        pipeline.close()
+    assert _books(lean) == _books(stock)
+    assert _books(lean)["total"].total == len(_docs()) + 3
