@@ -1,4 +1,5 @@
-"""datatrove's BaseFilter with its books kept at less cost per document.
+"""datatrove's BaseFilter with its books kept at less cost per document (pipeline/stage_writers.py does the same for
+the writers).
 
 BaseFilter.run updates three or four running statistics per document (`total`, `forwarded` or `dropped` and its
 reason, `doc_len`, the step's time), each a method call that recomputes a mean and a variance: on 02_filter's
@@ -14,7 +15,7 @@ import time
 
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
-from datatrove.utils.stats import MetricStats
+from datatrove.utils.stats import MetricStats, Stats
 from datatrove.utils.typeshelper import StatHints
 
 _LENGTHS = "doc_len"
@@ -34,6 +35,14 @@ def add_values(stats: MetricStats, values: list[float]) -> None:
             variance += delta * (x - mean)
     stats.total, stats.n, stats.mean, stats.min, stats.max, stats._running_variance = (total, n, mean, low, high,
                                                                                         variance)
+
+
+def add_times(stats: Stats, seconds: list[float]) -> None:
+    """`with step.track_time():` around each of `seconds`, as datatrove's steps time a document."""
+    add_values(stats.time_stats, seconds)
+    time_stats = stats.time_stats
+    if time_stats.n_tasks == 1:  # as TimingStats.update keeps them
+        time_stats.global_mean = time_stats.global_min = time_stats.global_max = time_stats.total
 
 
 class LeanFilter(BaseFilter):
@@ -75,10 +84,7 @@ class LeanFilter(BaseFilter):
                 self._book(counts, lengths, tokens, seconds)
 
     def _book(self, counts: dict[str, int], lengths: list[int], tokens: list[int], seconds: list[float]) -> None:
-        add_values(self.stats.time_stats, seconds)
-        time_stats = self.stats.time_stats
-        if time_stats.n_tasks == 1:  # as TimingStats.update keeps them
-            time_stats.global_mean = time_stats.global_min = time_stats.global_max = time_stats.total
+        add_times(self.stats, seconds)
         for label, count in counts.items():
             values = lengths if label == _LENGTHS else tokens if label == "doc_len_tokens" else [1] * count
             add_values(self.stats[label], values)

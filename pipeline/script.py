@@ -38,7 +38,20 @@ def letter_counts(text: str) -> tuple[int, int]:
     return int(counts[1]), int(counts[2])
 
 
+def line_letter_counts(text: str) -> list[tuple[int, int]]:
+    """letter_counts of each line of text.split("\n"), from one pass over the text's code points: the line breaks
+    cut running totals (a line break is no letter)."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes = _LETTER_CLASSES[np.minimum(codes, len(_LETTER_CLASSES) - 1)]
+    cuts = np.concatenate(([0], np.flatnonzero(codes == 10), [len(codes)]))
+    devanagari = np.diff(np.concatenate(([0], np.cumsum(classes == 1)))[cuts])
+    latin = np.diff(np.concatenate(([0], np.cumsum(classes == 2)))[cuts])
+    return list(zip(devanagari.tolist(), latin.tolist(), strict=True))
+
+
 def devanagari_share(text: str) -> float:
     """Devanagari letters / (Devanagari + Latin letters); 0 for a text with neither."""
+    if DEVANAGARI_LETTER.search(text) is None:
+        return 0.0  # whatever its Latin letters; the search costs a tenth of counting on a Latin page
     devanagari, latin = letter_counts(text)
     return devanagari / (devanagari + latin) if devanagari + latin else 0.0

@@ -150,12 +150,16 @@ def test_devanagari_characters_are_counted_in_utf8_as_a_regex_counts_them():
 
 
 def test_letters_are_counted_as_the_patterns_count_them():
-    """`letter_counts` classifies code points through a table; every code point counts as the patterns say."""
-    from pipeline.script import DEVANAGARI_LETTER, LATIN_LETTER, letter_counts
+    """`letter_counts` classifies code points through a table; every code point counts as the patterns say, in a
+    whole text and line by line."""
+    from pipeline.script import DEVANAGARI_LETTER, LATIN_LETTER, letter_counts, line_letter_counts
 
     every = "".join(map(chr, range(0x3000))) + "\U0001d538 \ud800 " + HINDI_ARTICLE
     assert letter_counts(every) == (len(DEVANAGARI_LETTER.findall(every)), len(LATIN_LETTER.findall(every)))
     assert letter_counts("") == (0, 0) and letter_counts("ऽ ॐ Ā z") == (2, 2)
+    lines = ("\n" + every + "\n\nHindi: " + HINDI_ARTICLE + "\r\n\n").split("\n")
+    assert line_letter_counts("\n".join(lines)) == [letter_counts(line) for line in lines]
+    assert line_letter_counts("") == [(0, 0)] and line_letter_counts("a\nऽ") == [(0, 1), (1, 0)]
 
 
 @pytest.fixture(scope="module")

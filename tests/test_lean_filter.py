@@ -69,3 +69,19 @@ def test_books_add_up_over_runs_and_when_reading_stops_early():
         pipeline.close()
     assert _books(lean) == _books(stock)
     assert _books(lean)["total"].total == len(_docs()) + 3
+
+
+def test_the_stage_writer_writes_and_books_what_jsonl_writer_does(tmp_path):
+    from datatrove.pipeline.writers import JsonlWriter
+
+    from pipeline.stage_writers import text_record
+
+    stock = JsonlWriter(str(tmp_path / "stock"), output_filename="${rank}.jsonl.gz", adapter=text_record)
+    ours = stage_writer(tmp_path / "ours")
+    for writer in (stock, ours):
+        for rank in (0, 3):  # two tasks one after the other in one worker
+            assert [d.id for d in writer.run(iter(_docs()), rank=rank)] == [d.id for d in _docs()]
+    assert _books(ours) == _books(stock)
+    assert _books(ours)["XXXXX.jsonl.gz"].total == 2 * len(_docs()) and ours.stats.time_stats.n == 2 * len(_docs())
+    for name in ("00000.jsonl.gz", "00003.jsonl.gz"):
+        assert gzip.open(tmp_path / "ours" / name).read() == gzip.open(tmp_path / "stock" / name).read()

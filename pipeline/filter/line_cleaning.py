@@ -15,14 +15,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 
 from datatrove.data import Document
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from pipeline.filter.settings import LineCleaningSettings
 from pipeline.lean_filter import LeanFilter
-from pipeline.script import DEVANAGARI_LETTER, DEVANAGARI_RUN, LATIN_LETTER
+from pipeline.script import DEVANAGARI_LETTER, DEVANAGARI_RUN, LATIN_LETTER, line_letter_counts
 
 LATIN_LINE, NAVIGATION, WIKI_MARKUP, KEY_VALUE, FRAGMENT, REPEATED = (
     "latin_line", "navigation_list", "wiki_markup", "key_value", "fragment", "repeated_line")
@@ -37,16 +36,16 @@ KEY_WORDS = 3  # "क्षेत्रफल", "राज्य कोड", "17
 EXAMPLE_CHARS = 160  # an example line kept in metadata, cut to this
 
 
-@lru_cache(maxsize=4096)  # residue() asks for a line's letters up to three times: count them once
-def _letters(line: str) -> tuple[int, int]:
+def _letters(line: str) -> tuple[int, int]:  # for one line; clean_lines counts a document's lines at once
     return len(DEVANAGARI_LETTER.findall(line)), len(LATIN_LETTER.findall(line))
 
 
-def _prose(line: str, min_words: int) -> tuple[bool, bool]:
-    """(Hindi prose, English prose). Hindi prose: `min_words` words or more, sentence ends with three words or
-    more per sentence on average (a list of names separated by dandas has one or two), and mostly Devanagari
-    letters; English prose: as many words, a sentence end, and mostly Latin letters."""
-    devanagari, latin = _letters(line)
+def _prose(line: str, min_words: int, letters: tuple[int, int]) -> tuple[bool, bool]:
+    """(Hindi prose, English prose) of a line with `letters` (Devanagari, Latin). Hindi prose: `min_words` words or
+    more, sentence ends with three words or more per sentence on average (a list of names separated by dandas has
+    one or two), and mostly Devanagari letters; English prose: as many words, a sentence end, and mostly Latin
+    letters."""
+    devanagari, latin = letters
     words = len(line.split())
     if words < min_words:
         return False, False
@@ -56,11 +55,7 @@ def _prose(line: str, min_words: int) -> tuple[bool, bool]:
 
 
 def hindi_prose(line: str, min_words: int = 5) -> bool:
-    return _prose(line, min_words)[0]
-
-
-def english_prose(line: str, min_words: int = 5) -> bool:
-    return _prose(line, min_words)[1]
+    return _prose(line, min_words, _letters(line))[0]
 
 
 @dataclass
@@ -73,11 +68,11 @@ class Verdict:
     english_sentences_go: bool
 
 
-def judge_document(lines: list[str], prose: list[tuple[bool, bool]], settings: LineCleaningSettings) -> Verdict:
-    """`prose`: `_prose` of each line."""
+def judge_document(letters: list[tuple[int, int]], prose: list[tuple[bool, bool]],
+                   settings: LineCleaningSettings) -> Verdict:
+    """`letters` and `prose`: (Devanagari, Latin) letters and `_prose` of each line."""
     hindi = english = devanagari = latin = 0
-    for line, (hindi_line, english_line) in zip(lines, prose, strict=True):
-        line_devanagari, line_latin = _letters(line)
+    for (line_devanagari, line_latin), (hindi_line, english_line) in zip(letters, prose, strict=True):
         devanagari, latin = devanagari + line_devanagari, latin + line_latin
         if hindi_line:
             hindi += line_devanagari + line_latin
@@ -87,17 +82,19 @@ def judge_document(lines: list[str], prose: list[tuple[bool, bool]], settings: L
     return Verdict(is_hindi, is_hindi and english <= settings.max_english_prose_ratio * hindi)
 
 
-def residue(line: str, settings: LineCleaningSettings, function_words: frozenset[str],
-            english_sentences_go: bool = True) -> str | None:
-    """Why a line of a Hindi document is not Hindi prose, or None when it stays."""
-    if hindi_prose(line, settings.min_prose_words):
+def residue(line: str, letters: tuple[int, int], prose: tuple[bool, bool], settings: LineCleaningSettings,
+            function_words: frozenset[str], english_sentences_go: bool = True) -> str | None:
+    """Why a line of a Hindi document is not Hindi prose, or None when it stays; `letters` and `prose` are the
+    line's (Devanagari, Latin) letters and its `_prose`."""
+    hindi_line, english_line = prose
+    if hindi_line:
         return None
     if _WIKI_MARKUP.search(line):
         return WIKI_MARKUP
-    devanagari, latin = _letters(line)
+    devanagari, latin = letters
     if latin > devanagari and not any(w in function_words for w in DEVANAGARI_RUN.findall(line)):
         # English (with a Hindi name at most); a code-mixed line keeps its Hindi function words
-        return LATIN_LINE if english_sentences_go or not english_prose(line, settings.min_prose_words) else None
+        return LATIN_LINE if english_sentences_go or not english_line else None
     if _navigation(line, settings, function_words):
         return NAVIGATION
     fact = _KEY_VALUE.match(line)
@@ -130,17 +127,19 @@ def clean_lines(text: str, settings: LineCleaningSettings, function_words: froze
     if DEVANAGARI_LETTER.search(text) is None:
         return text, {}  # judge_document cannot call it Hindi: no line is Devanagari prose, no letter leads
     lines = text.split("\n")
-    prose = [_prose(line, settings.min_prose_words) for line in lines]
-    verdict = judge_document(lines, prose, settings)
+    letters = line_letter_counts(text)
+    prose = [_prose(line, settings.min_prose_words, counts) for line, counts in zip(lines, letters, strict=True)]
+    verdict = judge_document(letters, prose, settings)
     if not verdict.hindi:
         return text, {}
     kept, removed = [], {}
     seen_short: set[str] = set()
-    for line, (hindi_line, _) in zip(lines, prose, strict=True):
-        if hindi_line:  # residue() keeps every line of Hindi prose
+    for line, counts, line_prose in zip(lines, letters, prose, strict=True):
+        if line_prose[0]:  # residue() keeps every line of Hindi prose
             kept.append(line)
             continue
-        reason = residue(line, settings, function_words, verdict.english_sentences_go) if line.strip() else None
+        reason = (residue(line, counts, line_prose, settings, function_words, verdict.english_sentences_go)
+                  if line.strip() else None)
         key = " ".join(line.split())
         if reason is None and key:
             reason = REPEATED if key in seen_short else None  # a heading or caption met again
