@@ -37,6 +37,16 @@ def add_values(stats: MetricStats, values: list[float]) -> None:
                                                                                         variance)
 
 
+def add_ones(stats: MetricStats, count: int) -> None:
+    """`stats.update(1)` `count` times (a count of documents). While every value so far is 1, Welford's update
+    leaves the mean at exactly 1.0 and the variance at 0.0, so the result is written at once."""
+    if stats.n == 0 or (stats.mean == 1 and stats._running_variance == 0 and stats.min == stats.max == 1):
+        if count:
+            stats.total, stats.n, stats.mean, stats.min, stats.max = stats.total + count, stats.n + count, 1.0, 1, 1
+    else:
+        add_values(stats, [1] * count)
+
+
 def add_times(stats: Stats, seconds: list[float]) -> None:
     """`with step.track_time():` around each of `seconds`, as datatrove's steps time a document."""
     add_values(stats.time_stats, seconds)
@@ -86,5 +96,7 @@ class LeanFilter(BaseFilter):
     def _book(self, counts: dict[str, int], lengths: list[int], tokens: list[int], seconds: list[float]) -> None:
         add_times(self.stats, seconds)
         for label, count in counts.items():
-            values = lengths if label == _LENGTHS else tokens if label == "doc_len_tokens" else [1] * count
-            add_values(self.stats[label], values)
+            if label in (_LENGTHS, "doc_len_tokens"):
+                add_values(self.stats[label], lengths if label == _LENGTHS else tokens)
+            else:
+                add_ones(self.stats[label], count)

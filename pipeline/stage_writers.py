@@ -14,7 +14,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.utils.typeshelper import StatHints
 
-from pipeline.lean_filter import add_times, add_values
+from pipeline.lean_filter import add_ones, add_times, add_values
 
 
 def text_record(_writer: JsonlWriter, document: Document) -> dict:
@@ -63,8 +63,8 @@ class StageWriter(JsonlWriter):
 
     def close(self):
         if self._lengths:
-            add_values(self.stats[self.output_filename.substitute(rank="XXXXX")], [1] * len(self._lengths))
-            add_values(self.stats[StatHints.total], [1] * len(self._lengths))
+            add_ones(self.stats[self.output_filename.substitute(rank="XXXXX")], len(self._lengths))
+            add_ones(self.stats[StatHints.total], len(self._lengths))
             add_values(self.stats["doc_len"], self._lengths)
         if self._tokens:
             add_values(self.stats["doc_len_tokens"], self._tokens)

@@ -85,3 +85,19 @@ def test_the_stage_writer_writes_and_books_what_jsonl_writer_does(tmp_path):
     assert _books(ours)["XXXXX.jsonl.gz"].total == 2 * len(_docs()) and ours.stats.time_stats.n == 2 * len(_docs())
     for name in ("00000.jsonl.gz", "00003.jsonl.gz"):
         assert gzip.open(tmp_path / "ours" / name).read() == gzip.open(tmp_path / "stock" / name).read()
+
+
+def test_counts_and_values_fold_in_as_datatroves_updates_do():
+    from datatrove.utils.stats import MetricStats
+
+    from pipeline.lean_filter import add_ones, add_values
+
+    for before in ([], [1, 1], [3, 1, 7], [1]):
+        for count in (0, 1, 5):
+            stock, ours, ours_values = MetricStats(), MetricStats(), MetricStats()
+            for x in before + [1] * count:
+                stock.update(x)
+            add_values(ours, before)
+            add_ones(ours, count)
+            add_values(ours_values, before + [1] * count)
+            assert ours == stock == ours_values, (before, count)
