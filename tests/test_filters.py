@@ -283,6 +283,7 @@ def test_the_ngram_hash_bounds_are_never_below_datatroves_measures():
     """A bound under a threshold lets a document pass without the exact count, so it must never be under the exact
     measure: on word lists with few distinct words (many repeats, and glued n-grams equal across word boundaries:
     "ab"+"c" and "a"+"bc") and on a Hindi article, for every n the filter asks about."""
+    import math
     import random
 
     from pipeline.filter.gopher import NGrams, all_duplicate_chars, top_duplicate_chars
@@ -294,13 +295,14 @@ def test_the_ngram_hash_bounds_are_never_below_datatroves_measures():
     repeated = tight = 0
     for words in lists:
         grams = NGrams(words)
-        for n in (2, 3, 4):
-            exact, bound = top_duplicate_chars(grams.spaced_grams(n)), grams.top_bound(n)
-            assert exact <= bound <= len(" ".join(words)), (n, words)
+        for n in (2, 3, 4):  # each bound twice: the cheap one (when enough) and the group-wise one
+            exact, bound = top_duplicate_chars(grams.spaced_grams(n)), grams.top_bound(n, enough=-1)
+            assert exact <= bound <= grams.top_bound(n, enough=math.inf) and bound <= len(" ".join(words)), (n, words)
             tight += exact == bound
         for n in range(5, 11):
-            exact, bound = all_duplicate_chars(grams.glued_grams(n), n), grams.duplicate_bound(n)
-            assert exact <= bound <= len("".join(words)), (n, words)
+            exact, bound = all_duplicate_chars(grams.glued_grams(n), n), grams.duplicate_bound(n, enough=-1)
+            assert exact <= bound <= grams.duplicate_bound(n, enough=math.inf), (n, words)
+            assert bound <= len("".join(words))
             repeated += exact > 0
     assert repeated > 200  # the lists do repeat n-grams
     assert tight > 200  # and a bound is often the measure itself

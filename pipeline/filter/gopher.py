@@ -117,13 +117,15 @@ class NGrams:
         text, ends = self._spaced
         return [text[a : b - 1] for a, b in zip(ends, ends[n:], strict=False)]
 
-    def top_bound(self, n: int) -> float:
-        """At least top_duplicate_chars(spaced_grams(n)); infinite where no bound is computed."""
-        return self._hashes[0].top_bound(n) if self._hashes else math.inf
+    def top_bound(self, n: int, enough: float) -> float:
+        """At least top_duplicate_chars(spaced_grams(n)), the cheapest bound when it is at most `enough`;
+        infinite where no bound is computed."""
+        return self._hashes[0].top_bound(n, enough) if self._hashes else math.inf
 
-    def duplicate_bound(self, n: int) -> float:
-        """At least all_duplicate_chars(glued_grams(n), n); infinite where no bound is computed."""
-        return self._hashes[1].duplicate_bound(n) if self._hashes else math.inf
+    def duplicate_bound(self, n: int, enough: float) -> float:
+        """At least all_duplicate_chars(glued_grams(n), n), the cheapest bound when it is at most `enough`;
+        infinite where no bound is computed."""
+        return self._hashes[1].duplicate_bound(n, enough) if self._hashes else math.inf
 
 
 def top_duplicate_chars(grams: list[str]) -> int:
@@ -176,11 +178,11 @@ class FastGopherRepetition(GopherRepetitionFilter):
         grams = NGrams(split_into_words(text, self.language))
         # a bound at or under a threshold decides; above it, the exact measure does (bound >= exact)
         for n, n_frac in self.top_n_grams:
-            if n <= grams.count and grams.top_bound(n) / len(text) > n_frac:
+            if n <= grams.count and grams.top_bound(n, n_frac * len(text)) / len(text) > n_frac:
                 if top_duplicate_chars(grams.spaced_grams(n)) / len(text) > n_frac:
                     return False, f"top_{n}_gram"
         for n, n_frac in self.dup_n_grams:
-            if grams.duplicate_bound(n) / len(text) > n_frac:
+            if grams.duplicate_bound(n, n_frac * len(text)) / len(text) > n_frac:
                 if all_duplicate_chars(grams.glued_grams(n), n) / len(text) > n_frac:
                     return False, f"duplicated_{n}_n_grams"
         return True

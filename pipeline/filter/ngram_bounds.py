@@ -41,14 +41,20 @@ _POWERS = _Powers()
 
 
 class NGramHashes:
-    """Hashes of the n-grams of `text` whose character spans start at starts[i] and end at ends[i + n]:
-    the words glued ("".join, starts = ends) or spaced (" ".join, each end before the space)."""
+    """Hashes of the n-grams whose character spans in a text (its code points `codes`) start at starts[i] and end
+    at ends[i + n - 1]: the words glued ("".join, starts = ends) or spaced (" ".join, each end before the space).
 
-    def __init__(self, text: str, starts: np.ndarray, ends: np.ndarray):
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.uint64)
-        up, self._down = _POWERS.at_least(len(codes) + 1)
-        self._prefix = np.zeros(len(codes) + 1, np.uint64)
-        np.cumsum(codes * up[: len(codes)], out=self._prefix[1:])
+    hash = (prefix[end] - prefix[start]) * base**-start + (end - start) * length factor; the terms that depend on
+    one end only are taken once per word, so that an n costs four array operations (numpy's integer arrays wrap
+    modulo 2**64 without a warning)."""
+
+    def __init__(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+        up, down = _POWERS.at_least(len(codes) + 1)
+        prefix = np.zeros(len(codes) + 1, np.uint64)
+        np.cumsum(codes * up[: len(codes)], out=prefix[1:])
+        self._at_start, self._scale, self._at_end = prefix[starts], down[starts], prefix[ends]
+        self._start_length = starts.astype(np.uint64) * _LENGTH_FACTOR
+        self._end_length = ends.astype(np.uint64) * _LENGTH_FACTOR
         self.starts, self.ends = starts, ends
         self.words = len(starts)
 
@@ -56,32 +62,42 @@ class NGramHashes:
         return self.starts[: self.words - n + 1], self.ends[n - 1 :]
 
     def hashes(self, n: int) -> np.ndarray:
-        a, b = self.spans(n)
-        with np.errstate(over="ignore"):
-            return (self._prefix[b] - self._prefix[a]) * self._down[a] + (b - a).astype(np.uint64) * _LENGTH_FACTOR
+        first = self.words - n + 1
+        return ((self._at_end[n - 1 :] - self._at_start[:first]) * self._scale[:first] + self._end_length[n - 1 :]
+                - self._start_length[:first])
 
-    def top_bound(self, n: int) -> int:
-        """At least datatrove's find_top_duplicate: the largest count × length over groups of equal hashes."""
+    def top_bound(self, n: int, enough: float = -1) -> int:
+        """At least datatrove's find_top_duplicate (count × length of the most frequent n-gram): the largest group
+        of equal hashes × the longest n-gram when that is at most `enough` (a sort), else the largest count ×
+        length over the groups (an argsort, several times the cost)."""
         a, b = self.spans(n)
         if not len(a):
             return 0
         hashes = self.hashes(n)
-        order = np.argsort(hashes)
-        ordered = hashes[order]
+        ordered = np.sort(hashes)
         firsts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         counts = np.diff(np.append(firsts, len(ordered)))
+        bound = int(counts.max()) * int((b - a).max())
+        if bound <= enough:
+            return bound
+        order = np.argsort(hashes)  # hashes[order] is `ordered`: its groups are those counted
         return int((counts * np.maximum.reduceat((b - a)[order], firsts)).max())
 
-    def duplicate_bound(self, n: int) -> int:
-        """At least datatrove's find_all_duplicate: the characters covered by n-grams whose hash an earlier n-gram
-        has. The n-grams datatrove counts are such n-grams and do not overlap (it skips n words past each)."""
+    def duplicate_bound(self, n: int, enough: float = -1) -> int:
+        """At least datatrove's find_all_duplicate: the n-grams whose hash an earlier n-gram has × the longest
+        n-gram when that is at most `enough`, else the characters they cover. The n-grams datatrove counts are
+        such n-grams and do not overlap (it skips n words past each)."""
         hashes = self.hashes(n)
         ordered = np.sort(hashes)
-        if not (ordered[1:] == ordered[:-1]).any():
+        repeats = int(np.count_nonzero(ordered[1:] == ordered[:-1]))
+        if not repeats:
             return 0
+        a, b = self.spans(n)
+        bound = repeats * int((b - a).max())
+        if bound <= enough:
+            return bound
         order = np.argsort(hashes, kind="stable")  # among equal hashes, the earliest first
         later = np.sort(order[1:][hashes[order][1:] == hashes[order][:-1]])
-        a, b = self.spans(n)
         starts, ends = a[later], b[later]
         # spans sorted by start have ascending ends, so each adds what lies past the one before it
         return int(np.maximum(0, ends - np.maximum(starts, np.concatenate(([0], ends[:-1])))).sum())
@@ -92,6 +108,7 @@ def ngram_hashes(words: list[str]) -> tuple[NGramHashes, NGramHashes]:
     lengths = np.fromiter(map(len, words), np.int64, len(words))
     glued_ends = np.concatenate(([0], np.cumsum(lengths)))
     spaced_ends = glued_ends + np.arange(len(words) + 1)  # a space after every word before
-    spaced = NGramHashes(" ".join(words), spaced_ends[:-1], spaced_ends[1:] - 1)
-    glued = NGramHashes("".join(words), glued_ends[:-1], glued_ends[1:])
-    return spaced, glued
+    spaced = np.frombuffer(" ".join(words).encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.uint64)
+    glued = np.delete(spaced, spaced_ends[1:-1] - 1)  # the same code points without the spaces between words
+    return (NGramHashes(spaced, spaced_ends[:-1], spaced_ends[1:] - 1),
+            NGramHashes(glued, glued_ends[:-1], glued_ends[1:]))
