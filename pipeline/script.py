@@ -29,10 +29,23 @@ def _letter_classes() -> np.ndarray:
 _LETTER_CLASSES = _letter_classes()
 
 
+# (text, its letter_counts) handed on by the one who counted them last: 02_filter's line cleaning counts a
+# document's letters line by line, and the language step asks for the same document's right after.
+_remembered: tuple[str, tuple[int, int]] = ("", (0, 0))
+
+
+def remember_letter_counts(text: str, counts: tuple[int, int]) -> None:
+    """The next letter_counts of this very string (not an equal one) returns `counts`."""
+    global _remembered
+    _remembered = (text, counts)
+
+
 def letter_counts(text: str) -> tuple[int, int]:
     """(Devanagari letters, Latin letters) of `text`, as DEVANAGARI_LETTER and LATIN_LETTER count them, in one
     numpy pass over its code points: the patterns' `findall` builds a list of every letter (3.6 times slower on
     the corpus). Meant for whole documents: on a short line numpy's set-up costs more than the regex."""
+    if text is _remembered[0]:
+        return _remembered[1]
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     counts = np.bincount(_LETTER_CLASSES[np.minimum(codes, len(_LETTER_CLASSES) - 1)], minlength=3)
     return int(counts[1]), int(counts[2])

@@ -35,6 +35,20 @@ def test_each_kind_of_residue_leaves_a_hindi_article_and_its_prose_stays():
         assert removed == {reason: {"lines": 1, "characters": len(line), "example": line}}
 
 
+def test_the_letters_handed_to_the_language_step_are_those_of_the_text_it_gets():
+    """clean_lines remembers the letter counts of the text the document goes on with, for letter_counts."""
+    from pipeline.script import DEVANAGARI_LETTER, LATIN_LETTER, letter_counts
+
+    def counted(text: str) -> tuple[int, int]:
+        return len(DEVANAGARI_LETTER.findall(text)), len(LATIN_LETTER.findall(text))
+
+    for original in (f"{PROSE}\n{RESIDUE['latin_line']}\n\n\n{PROSE_2}", f"{PROSE}\n\n\n\n{PROSE_2}",
+                     f"English text only, with a word: {RESIDUE['fragment']}\nand more English lines"):
+        cleaned, removed = clean(original)
+        goes_on = cleaned if removed else original
+        assert letter_counts(goes_on) == counted(goes_on) and counted(goes_on) != (0, 0)
+
+
 def test_a_repeated_heading_goes_once_and_danda_lists_are_not_prose():
     text, removed = clean(f"भारत के प्राचीन इतिहास और उसकी भूगोल\n{PROSE}\nभारत के प्राचीन इतिहास और उसकी भूगोल\n{PROSE}")
     assert text == f"भारत के प्राचीन इतिहास और उसकी भूगोल\n{PROSE}\n{PROSE}" and removed["repeated_line"]["lines"] == 1

@@ -21,7 +21,13 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from pipeline.filter.settings import LineCleaningSettings
 from pipeline.lean_filter import LeanFilter
-from pipeline.script import DEVANAGARI_LETTER, DEVANAGARI_RUN, LATIN_LETTER, line_letter_counts
+from pipeline.script import (
+    DEVANAGARI_LETTER,
+    DEVANAGARI_RUN,
+    LATIN_LETTER,
+    line_letter_counts,
+    remember_letter_counts,
+)
 
 LATIN_LINE, NAVIGATION, WIKI_MARKUP, KEY_VALUE, FRAGMENT, REPEATED = (
     "latin_line", "navigation_list", "wiki_markup", "key_value", "fragment", "repeated_line")
@@ -131,12 +137,15 @@ def clean_lines(text: str, settings: LineCleaningSettings, function_words: froze
     prose = [_prose(line, settings.min_prose_words, counts) for line, counts in zip(lines, letters, strict=True)]
     verdict = judge_document(letters, prose, settings)
     if not verdict.hindi:
+        remember_letter_counts(text, (sum(d for d, _ in letters), sum(la for _, la in letters)))
         return text, {}
     kept, removed = [], {}
+    kept_devanagari = kept_latin = 0
     seen_short: set[str] = set()
     for line, counts, line_prose in zip(lines, letters, prose, strict=True):
         if line_prose[0]:  # residue() keeps every line of Hindi prose
             kept.append(line)
+            kept_devanagari, kept_latin = kept_devanagari + counts[0], kept_latin + counts[1]
             continue
         reason = (residue(line, counts, line_prose, settings, function_words, verdict.english_sentences_go)
                   if line.strip() else None)
@@ -146,11 +155,15 @@ def clean_lines(text: str, settings: LineCleaningSettings, function_words: froze
             seen_short.add(key)
         if reason is None:
             kept.append(line)
+            kept_devanagari, kept_latin = kept_devanagari + counts[0], kept_latin + counts[1]
             continue
         entry = removed.setdefault(reason, {"lines": 0, "characters": 0, "example": line.strip()[:EXAMPLE_CHARS]})
         entry["lines"] += 1
         entry["characters"] += len(line)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n"), removed
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+    # the language step counts the letters of the document's text next: with nothing removed it stays `text`
+    remember_letter_counts(cleaned if removed else text, (kept_devanagari, kept_latin))
+    return cleaned, removed
 
 
 class LineCleaning(LeanFilter):
