@@ -14,11 +14,9 @@ import contextlib
 import time
 
 from datatrove.data import DocumentsPipeline
-from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
+from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.utils.stats import MetricStats, Stats
 from datatrove.utils.typeshelper import StatHints
-
-_LENGTHS = "doc_len"
 
 
 def add_values(stats: MetricStats, values: list[float]) -> None:
@@ -62,41 +60,50 @@ class LeanFilter(BaseFilter):
         if self.batch_size > 1:
             yield from super().run(data, rank, world_size)
             return
-        counts: dict[str, int] = {}  # label → documents, in the order BaseFilter would first update each
-        lengths: list[int] = []
+        lengths: list[int] = []  # of the documents kept
         tokens: list[int] = []
-        seconds: list[float] = []
+        seconds: list[float] = []  # one per document
+        dropped: dict[str | None, int] = {}  # reason → documents
+        first: list[str] = []  # forwarded and dropped in the order they first happened (the order of the books)
         clock = time.perf_counter
         with self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer:
             try:
                 for doc in data:
                     start = clock()
-                    result, reason = get_filter_result(self.filter(doc))
+                    result = self.filter(doc)
                     seconds.append(clock() - start)
-                    counts[StatHints.total] = counts.get(StatHints.total, 0) + 1
+                    result, reason = result if isinstance(result, tuple) else (result, None)
                     if result:
-                        counts[StatHints.forwarded] = counts.get(StatHints.forwarded, 0) + 1
-                        counts.setdefault(_LENGTHS, 0)
+                        if not lengths:
+                            first.append(StatHints.forwarded)
                         lengths.append(len(doc.text))
                         if token_count := doc.metadata.get("token_count", None):
-                            counts.setdefault("doc_len_tokens", 0)
                             tokens.append(token_count)
                         yield doc
                         continue
-                    counts[StatHints.dropped] = counts.get(StatHints.dropped, 0) + 1
-                    if reason:
-                        counts[f"dropped_{reason}"] = counts.get(f"dropped_{reason}", 0) + 1
+                    if not dropped:
+                        first.append(StatHints.dropped)
+                    dropped[reason] = dropped.get(reason, 0) + 1
                     if self.exclusion_writer:
                         if reason:
                             doc.metadata["filter_reason"] = reason
                         writer.write(doc, rank)
             finally:  # also when the documents after this step stop being read
-                self._book(counts, lengths, tokens, seconds)
+                self._book(seconds, first, lengths, tokens, dropped)
 
-    def _book(self, counts: dict[str, int], lengths: list[int], tokens: list[int], seconds: list[float]) -> None:
+    def _book(self, seconds: list[float], first: list[str], lengths: list[int], tokens: list[int],
+              dropped: dict[str | None, int]) -> None:
         add_times(self.stats, seconds)
-        for label, count in counts.items():
-            if label in (_LENGTHS, "doc_len_tokens"):
-                add_values(self.stats[label], lengths if label == _LENGTHS else tokens)
+        if seconds:
+            add_ones(self.stats[StatHints.total], len(seconds))
+        for label in first:
+            if label == StatHints.forwarded:
+                add_ones(self.stats[StatHints.forwarded], len(lengths))
+                add_values(self.stats["doc_len"], lengths)
+                if tokens:
+                    add_values(self.stats["doc_len_tokens"], tokens)
             else:
-                add_ones(self.stats[label], count)
+                add_ones(self.stats[StatHints.dropped], sum(dropped.values()))
+                for reason, count in dropped.items():
+                    if reason:
+                        add_ones(self.stats[f"dropped_{reason}"], count)

@@ -99,7 +99,8 @@ class HindiRepetition(_DevanagariOnly, FastGopherRepetition):
         self._ngram_checks = (self.top_n_grams, self.dup_n_grams)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        long_enough = len(doc.text.split()) >= self.ngram_min_words
+        # split no further than the words counted: whether there are that many is all that is asked
+        long_enough = len(doc.text.split(None, self.ngram_min_words - 1)) >= self.ngram_min_words
         self.top_n_grams, self.dup_n_grams = self._ngram_checks if long_enough else ((), ())
         return super().filter(doc)
 
