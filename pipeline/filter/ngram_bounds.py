@@ -48,7 +48,10 @@ class NGramHashes:
     one end only are taken once per word, so that an n costs four array operations (numpy's integer arrays wrap
     modulo 2**64 without a warning)."""
 
-    def __init__(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    def __init__(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, prefix_closed: bool = False):
+        """`prefix_closed`: equal (n+1)-grams have equal n-gram prefixes, so that no n-gram occurs more often than
+        the most frequent shorter one (true of words joined by a space none of them holds; glued words can
+        split one string two ways: "ab"+"c", "a"+"bc")."""
         up, down = _POWERS.at_least(len(codes) + 1)
         prefix = np.zeros(len(codes) + 1, np.uint64)
         np.cumsum(codes * up[: len(codes)], out=prefix[1:])
@@ -57,6 +60,8 @@ class NGramHashes:
         self._end_length = ends.astype(np.uint64) * _LENGTH_FACTOR
         self.starts, self.ends = starts, ends
         self.words = len(starts)
+        self._prefix_closed = prefix_closed
+        self._largest_group: tuple[int, int] = (0, 0)  # (n, largest group of equal hashes), once an n is sorted
 
     def spans(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         return self.starts[: self.words - n + 1], self.ends[n - 1 :]
@@ -67,19 +72,24 @@ class NGramHashes:
                 - self._start_length[:first])
 
     def top_bound(self, n: int, enough: float = -1) -> int:
-        """At least datatrove's find_top_duplicate (count × length of the most frequent n-gram): the largest group
-        of equal hashes × the longest n-gram when that is at most `enough` (a sort), else the largest count ×
-        length over the groups (an argsort, several times the cost)."""
+        """At least datatrove's find_top_duplicate (count × length of the most frequent n-gram). The cheapest of
+        these that is at most `enough`: a shorter n-gram's largest group (prefix-closed hashes) × the longest
+        n-gram (no hashing); the largest group of equal hashes × the longest n-gram (a sort); else the largest
+        count × length over the groups (an argsort, several times the cost)."""
         a, b = self.spans(n)
         if not len(a):
             return 0
+        longest = int((b - a).max())
+        shorter, largest = self._largest_group
+        if self._prefix_closed and 0 < shorter <= n and largest * longest <= enough:
+            return largest * longest
         hashes = self.hashes(n)
         ordered = np.sort(hashes)
         firsts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         counts = np.diff(np.append(firsts, len(ordered)))
-        bound = int(counts.max()) * int((b - a).max())
-        if bound <= enough:
-            return bound
+        self._largest_group = (n, int(counts.max()))
+        if self._largest_group[1] * longest <= enough:
+            return self._largest_group[1] * longest
         order = np.argsort(hashes)  # hashes[order] is `ordered`: its groups are those counted
         return int((counts * np.maximum.reduceat((b - a)[order], firsts)).max())
 
@@ -110,5 +120,6 @@ def ngram_hashes(words: list[str]) -> tuple[NGramHashes, NGramHashes]:
     spaced_ends = glued_ends + np.arange(len(words) + 1)  # a space after every word before
     spaced = np.frombuffer(" ".join(words).encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.uint64)
     glued = np.delete(spaced, spaced_ends[1:-1] - 1)  # the same code points without the spaces between words
-    return (NGramHashes(spaced, spaced_ends[:-1], spaced_ends[1:] - 1),
+    no_word_spaced = np.count_nonzero(spaced == 32) == max(len(words) - 1, 0)  # only the joins are spaces
+    return (NGramHashes(spaced, spaced_ends[:-1], spaced_ends[1:] - 1, prefix_closed=no_word_spaced),
             NGramHashes(glued, glued_ends[:-1], glued_ends[1:]))
