@@ -287,6 +287,7 @@ def test_the_ngram_hash_bounds_are_never_below_datatroves_measures():
     import random
 
     from pipeline.filter.gopher import NGrams, all_duplicate_chars, top_duplicate_chars
+    from pipeline.filter.ngram_bounds import ngram_hashes
 
     rng = random.Random(0)
     alphabets = (["a", "ab", "b", "bc", "c"], ["a", "ab", "b", "bc", "c", "है", "में", "भारत", "x", "y"])
@@ -306,3 +307,5 @@ def test_the_ngram_hash_bounds_are_never_below_datatroves_measures():
             repeated += exact > 0
     assert repeated > 200  # the lists do repeat n-grams
     assert tight > 200  # and a bound is often the measure itself
+    spaced, glued = ngram_hashes(["a", "b", "c"])  # fewer words than n: no n-gram, nothing repeated
+    assert spaced.top_bound(5) == glued.duplicate_bound(5) == 0 and spaced.top_bound(3) == len("a b c")

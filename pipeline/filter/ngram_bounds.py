@@ -64,10 +64,10 @@ class NGramHashes:
         self._largest_group: tuple[int, int] = (0, 0)  # (n, largest group of equal hashes), once an n is sorted
 
     def spans(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.starts[: self.words - n + 1], self.ends[n - 1 :]
+        return self.starts[: max(self.words - n + 1, 0)], self.ends[n - 1 :]
 
     def hashes(self, n: int) -> np.ndarray:
-        first = self.words - n + 1
+        first = max(self.words - n + 1, 0)
         return ((self._at_end[n - 1 :] - self._at_start[:first]) * self._scale[:first] + self._end_length[n - 1 :]
                 - self._start_length[:first])
 
