@@ -18,6 +18,7 @@ import math
 from collections import Counter
 from functools import cached_property
 from itertools import accumulate
+from operator import itemgetter
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
@@ -30,11 +31,12 @@ _WORD_CLASSES_LIMIT = 1 << 20  # distinct words remembered (a few tens of MB at 
 
 
 class FastGopherQuality(GopherQualityFilter):
-    """GopherQualityFilter.filter, rule for rule, with the word classes remembered."""
+    """GopherQualityFilter.filter, rule for rule, with the word classes remembered and summed in C."""
 
-    _classes: dict[str, tuple[bool, bool]] = {}  # word → (not only punctuation, holds a letter)
+    # word → (its length if it is not only punctuation else 0, 1 if not only punctuation, 1 if it holds a letter)
+    _classes: dict[str, tuple[int, int, int]] = {}
 
-    def _word_classes(self, words: list[str]) -> list[tuple[bool, bool]]:
+    def _word_classes(self, words: list[str]) -> list[tuple[int, int, int]]:
         classes = self._classes
         if len(classes) > _WORD_CLASSES_LIMIT:
             classes.clear()
@@ -42,7 +44,8 @@ class FastGopherQuality(GopherQualityFilter):
         for word in words:
             found = classes.get(word)
             if found is None:
-                found = classes[word] = (word.strip(_PUNCTUATION) != "", any(c.isalpha() for c in word))
+                not_symbol = word.strip(_PUNCTUATION) != ""
+                found = classes[word] = (len(word) * not_symbol, int(not_symbol), int(any(c.isalpha() for c in word)))
             out.append(found)
         return out
 
@@ -51,19 +54,22 @@ class FastGopherQuality(GopherQualityFilter):
         words = split_into_words(text, self.language)
         n_words = len(words)
         classes = self._word_classes(words)
-        lengths = [len(w) for w, (not_symbol, _) in zip(words, classes, strict=True) if not_symbol]
-        if self.min_doc_words and len(lengths) < self.min_doc_words:
+        symbol_free = sum(map(itemgetter(1), classes))  # datatrove's non-symbol words
+        if self.min_doc_words and symbol_free < self.min_doc_words:
             return False, "gopher_short_doc"
-        if self.max_doc_words and len(lengths) > self.max_doc_words:
+        if self.max_doc_words and symbol_free > self.max_doc_words:
             return False, "gopher_long_doc"
-        average = sum(lengths) / len(lengths) if lengths else float("nan")  # np.mean's value, exactly
+        # np.mean of their lengths, exactly: the same integer sum over the same count
+        average = sum(map(itemgetter(0), classes)) / symbol_free if symbol_free else float("nan")
         if self.min_avg_word_length and average < self.min_avg_word_length:
             return False, "gopher_below_avg_threshold"
         if self.max_avg_word_length and average > self.max_avg_word_length:
             return False, "gopher_above_avg_threshold"
-        return self._line_and_word_rules(text, words, n_words, classes)
+        return self._line_and_word_rules(text, words, n_words, sum(map(itemgetter(2), classes)))
 
-    def _line_and_word_rules(self, text: str, words: list[str], n_words: int, classes) -> bool | tuple[bool, str]:
+    def _line_and_word_rules(self, text: str, words: list[str], n_words: int,
+                             alphabetic: int) -> bool | tuple[bool, str]:
+        """`alphabetic`: words holding a letter."""
         if self.max_symbol_word_ratio and text.count("#") / n_words > self.max_symbol_word_ratio:
             return False, "gopher_too_many_hashes"
         if self.max_symbol_word_ratio and (text.count("...") + text.count("…")) / n_words > self.max_symbol_word_ratio:
@@ -79,7 +85,7 @@ class FastGopherQuality(GopherQualityFilter):
             and sum(s.rstrip().endswith(("...", "…")) for s in lines) / len(lines) > self.max_ellipsis_lines_ratio
         ):
             return False, "gopher_too_many_end_ellipsis"
-        if self.max_non_alpha_words_ratio and sum(alpha for _, alpha in classes) / n_words < (
+        if self.max_non_alpha_words_ratio and alphabetic / n_words < (
             self.max_non_alpha_words_ratio
         ):
             return False, "gopher_below_alpha_threshold"
