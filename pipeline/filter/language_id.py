@@ -83,6 +83,9 @@ def fasttext_text(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+_HINGLISH_LABEL = f"__label__{HINDI_LATIN}"
+
+
 class HinglishLID:
     """P(hi_Latn) of a text from a model hinglish_lid_training.py trained. The model loads on first use, so that a
     pipeline holding this can be pickled to its worker processes (fastText models cannot)."""
@@ -107,12 +110,9 @@ class HinglishLID:
         report = Path(self.model_path).parent / "report.json"
         return float(json.loads(report.read_text())["threshold"]) if report.exists() else 0.5
 
-    def scores(self, text: str) -> dict[str, float]:
-        labels, probabilities = self.model.predict(fasttext_text(text), k=-1)
-        return {label.removeprefix("__label__"): float(p) for label, p in zip(labels, probabilities, strict=True)}
-
     def hinglish_score(self, text: str) -> float:
-        return self.scores(text).get("hi_Latn", 0.0)
+        labels, probabilities = self.model.predict(fasttext_text(text), k=-1)
+        return float(probabilities[labels.index(_HINGLISH_LABEL)]) if _HINGLISH_LABEL in labels else 0.0
 
 
 class HindiLanguageFilter(LeanFilter):
