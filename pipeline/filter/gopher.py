@@ -98,7 +98,7 @@ class NGrams:
     """datatrove's two n-gram measures of a word list. Exact: every n-gram as datatrove builds it, sliced from the
     words joined once. From BOUNDS_FROM_WORDS words on, also upper bounds from n-gram hashes in numpy
     (pipeline/filter/ngram_bounds.py): a document whose bound passes a threshold passes it exactly, so the exact
-    count runs only where a bound cannot decide (a few documents in a thousand on the corpus)."""
+    count runs only where a bound cannot decide (of the corpus's 9,224 documents of 150+ words, 50 to 388 per n)."""
 
     BOUNDS_FROM_WORDS = 64  # below it the exact count costs less than the numpy calls of the bounds
 
