@@ -4,8 +4,8 @@ the writers).
 BaseFilter.run updates three or four running statistics per document (`total`, `forwarded` or `dropped` and its
 reason, `doc_len`, the step's time), each a method call that recomputes a mean and a variance: on 02_filter's
 eight filters that cost as much as a filter. LeanFilter notes the same values per document in plain counters and
-lists and folds them into the same statistics, in the same order and with the same arithmetic, when its documents
-run out, so stats.json holds what BaseFilter would have written.
+lists and folds them into the same statistics, in the same order and with the same arithmetic, every FOLD_EVERY
+documents and when its documents run out, so stats.json holds what BaseFilter would have written.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.utils.stats import MetricStats, Stats
 from datatrove.utils.typeshelper import StatHints
+
+FOLD_EVERY = 4096  # documents noted before they are folded into the stats, so that a task's memory stays flat
 
 
 def add_values(stats: MetricStats, values: list[float]) -> None:
@@ -69,19 +71,21 @@ class LeanFilter(BaseFilter):
         with self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer:
             try:
                 for doc in data:
+                    if len(seconds) >= FOLD_EVERY:
+                        self._book(seconds, first, lengths, tokens, dropped)
                     start = clock()
                     result = self.filter(doc)
                     seconds.append(clock() - start)
                     result, reason = result if isinstance(result, tuple) else (result, None)
                     if result:
-                        if not lengths:
+                        if not lengths and StatHints.forwarded not in first:
                             first.append(StatHints.forwarded)
                         lengths.append(len(doc.text))
                         if token_count := doc.metadata.get("token_count", None):
                             tokens.append(token_count)
                         yield doc
                         continue
-                    if not dropped:
+                    if not dropped and StatHints.dropped not in first:
                         first.append(StatHints.dropped)
                     dropped[reason] = dropped.get(reason, 0) + 1
                     if self.exclusion_writer:
@@ -93,6 +97,7 @@ class LeanFilter(BaseFilter):
 
     def _book(self, seconds: list[float], first: list[str], lengths: list[int], tokens: list[int],
               dropped: dict[str | None, int]) -> None:
+        """Folds the notes into the stats and empties them (`first` stays: the order of the books)."""
         add_times(self.stats, seconds)
         if seconds:
             add_ones(self.stats[StatHints.total], len(seconds))
@@ -107,3 +112,5 @@ class LeanFilter(BaseFilter):
                 for reason, count in dropped.items():
                     if reason:
                         add_ones(self.stats[f"dropped_{reason}"], count)
+        for notes in (seconds, lengths, tokens, dropped):
+            notes.clear()

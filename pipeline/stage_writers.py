@@ -14,7 +14,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.utils.typeshelper import StatHints
 
-from pipeline.lean_filter import add_ones, add_times, add_values
+from pipeline.lean_filter import FOLD_EVERY, add_ones, add_times, add_values
 
 
 def text_record(_writer: JsonlWriter, document: Document) -> dict:
@@ -32,7 +32,7 @@ class StageWriter(JsonlWriter):
     """JsonlWriter to one file per task, `${rank}.jsonl.gz`. Its name and open file are found once per task, not
     per document (DiskWriter.write substitutes its name template over the metadata twice per document and opens
     through a retry wrapper), and the books (documents per file, `total`, `doc_len`, time) are kept as LeanFilter
-    keeps a filter's: the same statistics, folded in when the writer closes."""
+    keeps a filter's: the same statistics, folded in every FOLD_EVERY documents and when the writer closes."""
 
     def __init__(self, folder: Path, adapter):
         super().__init__(str(folder), output_filename="${rank}.jsonl.gz", adapter=adapter)
@@ -51,6 +51,8 @@ class StageWriter(JsonlWriter):
         self._lengths.append(len(document.text))
         if token_count := document.metadata.get("token_count", None):
             self._tokens.append(token_count)
+        if len(self._lengths) >= FOLD_EVERY:
+            self._book()
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         clock = time.perf_counter
@@ -61,7 +63,8 @@ class StageWriter(JsonlWriter):
                 self._seconds.append(clock() - start)
                 yield document
 
-    def close(self):
+    def _book(self):
+        """Folds the notes into the stats and empties them."""
         if self._lengths:
             add_ones(self.stats[self.output_filename.substitute(rank="XXXXX")], len(self._lengths))
             add_ones(self.stats[StatHints.total], len(self._lengths))
@@ -70,6 +73,9 @@ class StageWriter(JsonlWriter):
             add_values(self.stats["doc_len_tokens"], self._tokens)
         add_times(self.stats, self._seconds)
         self._lengths, self._tokens, self._seconds = [], [], []
+
+    def close(self):
+        self._book()
         self._files.clear()
         super().close()
 

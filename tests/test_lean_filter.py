@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
+import pytest
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
@@ -46,7 +47,15 @@ def _rejected(folder) -> list[dict]:
     return [json.loads(line) for path in sorted(folder.glob("*.jsonl.gz")) for line in gzip.open(path, "rt")]
 
 
-def test_lean_filter_keeps_writes_and_books_what_base_filter_does(tmp_path):
+@pytest.fixture(params=[4096, 3], ids=["folded_at_the_end", "folded_every_3"])
+def fold_every(request, monkeypatch):
+    """The documents noted before the books are folded in: all of them, or a few at a time."""
+    monkeypatch.setattr("pipeline.lean_filter.FOLD_EVERY", request.param)
+    monkeypatch.setattr("pipeline.stage_writers.FOLD_EVERY", request.param)
+    return request.param
+
+
+def test_lean_filter_keeps_writes_and_books_what_base_filter_does(tmp_path, fold_every):
     stock, lean = (_Stock(stage_writer(tmp_path / "stock")), _Lean(stage_writer(tmp_path / "lean")))
     kept_stock = [d.id for d in stock.run(iter(_docs()))]
     kept_lean = [d.id for d in lean.run(iter(_docs()))]
@@ -59,7 +68,7 @@ def test_lean_filter_keeps_writes_and_books_what_base_filter_does(tmp_path):
                                                                                           None]
 
 
-def test_books_add_up_over_runs_and_when_reading_stops_early():
+def test_books_add_up_over_runs_and_when_reading_stops_early(fold_every):
     stock, lean = _Stock(), _Lean()
     for step in (stock, lean):
         list(step.run(iter(_docs())))
@@ -71,7 +80,7 @@ def test_books_add_up_over_runs_and_when_reading_stops_early():
     assert _books(lean)["total"].total == len(_docs()) + 3
 
 
-def test_the_stage_writer_writes_and_books_what_jsonl_writer_does(tmp_path):
+def test_the_stage_writer_writes_and_books_what_jsonl_writer_does(tmp_path, fold_every):
     from datatrove.pipeline.writers import JsonlWriter
 
     from pipeline.stage_writers import text_record
