@@ -47,6 +47,15 @@ def add_ones(stats: MetricStats, count: int) -> None:
         add_values(stats, [1] * count)
 
 
+def add_doc_stats(stats: Stats, lengths: list[int], tokens: list[int]) -> None:
+    """datatrove's `update_doc_stats` for documents passed on: `doc_len`, and `doc_len_tokens` where a document
+    carried a token count."""
+    if lengths:
+        add_values(stats["doc_len"], lengths)
+    if tokens:
+        add_values(stats["doc_len_tokens"], tokens)
+
+
 def add_times(stats: Stats, seconds: list[float]) -> None:
     """`with step.track_time():` around each of `seconds`, as datatrove's steps time a document."""
     add_values(stats.time_stats, seconds)
@@ -104,9 +113,7 @@ class LeanFilter(BaseFilter):
         for label in first:
             if label == StatHints.forwarded:
                 add_ones(self.stats[StatHints.forwarded], len(lengths))
-                add_values(self.stats["doc_len"], lengths)
-                if tokens:
-                    add_values(self.stats["doc_len_tokens"], tokens)
+                add_doc_stats(self.stats, lengths, tokens)
             else:
                 add_ones(self.stats[StatHints.dropped], sum(dropped.values()))
                 for reason, count in dropped.items():

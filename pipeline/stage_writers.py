@@ -14,7 +14,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.utils.typeshelper import StatHints
 
-from pipeline.lean_filter import FOLD_EVERY, add_ones, add_times, add_values
+from pipeline.lean_filter import FOLD_EVERY, add_doc_stats, add_ones, add_times
 
 
 def text_record(_writer: JsonlWriter, document: Document) -> dict:
@@ -68,9 +68,7 @@ class StageWriter(JsonlWriter):
         if self._lengths:
             add_ones(self.stats[self.output_filename.substitute(rank="XXXXX")], len(self._lengths))
             add_ones(self.stats[StatHints.total], len(self._lengths))
-            add_values(self.stats["doc_len"], self._lengths)
-        if self._tokens:
-            add_values(self.stats["doc_len_tokens"], self._tokens)
+        add_doc_stats(self.stats, self._lengths, self._tokens)
         add_times(self.stats, self._seconds)
         self._lengths, self._tokens, self._seconds = [], [], []
 
