@@ -8,7 +8,7 @@ import pytest
 from datatrove.data import Document
 
 from pipeline.filter.language_id import HindiLanguageFilter, LocalFT176LID, bundled_lid176
-from pipeline.filter.mojibake import MojibakeFilter, devanagari_characters
+from pipeline.filter.mojibake import MojibakeFilter
 from pipeline.filter.quality import HindiGopherQuality, HindiRepetition, HinglishQualityFilter
 from pipeline.filter.settings import (
     FilterConfig,
@@ -144,9 +144,25 @@ def test_clean_hindi_and_a_lone_avagraha_are_kept(mojibake):
     assert verdict(mojibake, doc(HINDI_ARTICLE + " सोऽहम् कहा गया ऽ फिर")) is True
 
 
-def test_devanagari_characters_are_counted_as_a_regex_counts_them():
-    text = "भारत। ॐ १२ ੴ ગુ ঙ ࠀ ࿿ abc à¤ \u08ff\u0980 \U0001d538 \ud800"  # the neighbours of U+0900–U+097F
-    assert devanagari_characters(text) == len(re.findall("[\u0900-\u097f]", text)) == 8
+def test_broken_devanagari_is_measured_as_the_pattern_finds_it():
+    """broken_devanagari_per_1000 runs the pattern only where a numpy pre-check finds neighbours that can start a
+    match: on texts built to hold every branch, their near misses and the block's neighbours, it must give what the
+    pattern alone gives."""
+    import random
+
+    from pipeline.filter.mojibake import _BROKEN_DEVANAGARI, broken_devanagari_per_1000
+
+    def by_pattern(text: str) -> float:
+        devanagari = len(re.findall("[\u0900-\u097f]", text))
+        return 1000 * len(_BROKEN_DEVANAGARI.findall(text)) / devanagari if devanagari else 0.0
+
+    neighbours = "भारत। ॐ १२ ੴ ગુ ঙ ࠀ ࿿ abc à¤ \u08ff\u0980 \U0001d538 \ud800"
+    alphabet = "कखषसहक़ज़ािीुेैोौ़्ंःँऽअआइउएओॐ।०\u0962\u0963\u0900\u097fàÝÀÿ¿a \n.\u0980\u08ff"
+    rng = random.Random(7)
+    texts = [neighbours, HINDI_ARTICLE, "प्ृश्र्द्यीैूश् ण्श्र्श्ट ऽऽर्र्र्र्र्र्र्र ्रउद्धव", "स्क्ष्ट्र्य", "ा", "aa", ""]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(1, 12))) for _ in range(20_000)]
+    assert [broken_devanagari_per_1000(t) for t in texts] == [by_pattern(t) for t in texts]
+    assert sum(by_pattern(t) == 0 for t in texts) > 1000  # both sides of the pre-check are exercised
 
 
 def test_letters_are_counted_as_the_patterns_count_them():

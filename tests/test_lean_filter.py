@@ -1,4 +1,5 @@
-"""LeanFilter books its documents as datatrove's BaseFilter does, at less cost."""
+"""LeanFilter books its documents as datatrove's BaseFilter does, at less cost, filtering them in batches; the memos
+that carry a text's values from one filter to the next."""
 
 from __future__ import annotations
 
@@ -55,7 +56,14 @@ def fold_every(request, monkeypatch):
     return request.param
 
 
-def test_lean_filter_keeps_writes_and_books_what_base_filter_does(tmp_path, fold_every):
+@pytest.fixture(params=[128, 3], ids=["one_batch", "batches_of_3"])
+def batch(request, monkeypatch):
+    """The documents a LeanFilter filters before handing them on: all of them, or a few at a time."""
+    monkeypatch.setattr("pipeline.lean_filter.BATCH", request.param)
+    return request.param
+
+
+def test_lean_filter_keeps_writes_and_books_what_base_filter_does(tmp_path, fold_every, batch):
     stock, lean = (_Stock(stage_writer(tmp_path / "stock")), _Lean(stage_writer(tmp_path / "lean")))
     kept_stock = [d.id for d in stock.run(iter(_docs()))]
     kept_lean = [d.id for d in lean.run(iter(_docs()))]
@@ -68,16 +76,54 @@ def test_lean_filter_keeps_writes_and_books_what_base_filter_does(tmp_path, fold
                                                                                           None]
 
 
-def test_books_add_up_over_runs_and_when_reading_stops_early(fold_every):
-    stock, lean = _Stock(), _Lean()
-    for step in (stock, lean):
-        list(step.run(iter(_docs())))
-        pipeline = step.run(iter(_docs()))
-        next(pipeline)
-        next(pipeline)  # the second kept document, the third read
-        pipeline.close()
+def test_books_add_up_over_runs_and_when_reading_stops_early(fold_every, batch):
+    """Reading stops after the second kept document (the third read): LeanFilter has filtered and booked the
+    whole batch it took, so its books are BaseFilter's over that many documents."""
+    lean = _Lean()
+    list(lean.run(iter(_docs())))
+    pipeline = lean.run(iter(_docs()))
+    assert [next(pipeline).id, next(pipeline).id] == ["0", "2"]
+    pipeline.close()
+    filtered = max(3, min(batch, len(_docs())))
+    stock = _Stock()
+    list(stock.run(iter(_docs())))
+    list(stock.run(iter(_docs()[:filtered])))
     assert _books(lean) == _books(stock)
-    assert _books(lean)["total"].total == len(_docs()) + 3
+    assert _books(lean)["total"].total == len(_docs()) + filtered
+
+
+def test_a_chain_of_lean_filters_runs_each_over_a_batch_before_the_next(monkeypatch):
+    monkeypatch.setattr("pipeline.lean_filter.BATCH", 3)
+    calls = []
+
+    class Noting(LeanFilter):
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
+
+        def filter(self, doc):
+            calls.append((self.name, doc.id))
+            return doc.id != "1"
+
+    first, second = Noting("first"), Noting("second")
+    assert [d.id for d in second.run(first.run(iter(_docs())))] == ["0", "2", "3", "4", "5", "6", "7"]
+    assert calls[:6] == [("first", "0"), ("first", "1"), ("first", "2"), ("first", "3"), ("first", "4"),
+                         ("first", "5")]  # the second's first batch needs two of the first's: "1" went
+    assert calls[6:9] == [("second", "0"), ("second", "2"), ("second", "3")]
+
+
+def test_a_text_memo_remembers_the_very_same_string_and_forgets_the_oldest():
+    from pipeline.lean_filter import BATCH
+    from pipeline.text_memo import MEMO_SIZE, TextMemo
+
+    assert MEMO_SIZE >= 4 * BATCH
+    memo = TextMemo(size=2)
+    a, b, c = "".join(["क", "ख"]), "".join(["क", "ख"]), "ग" * 3  # a == b, but not the same string
+    worked_out = []
+    assert memo.of(a, lambda t: worked_out.append(t) or len(worked_out)) == 1
+    assert memo.of(a, len) == 1 and memo.get(b) is None and memo.of(b, len) == 2
+    memo.put(c, 3)  # the third text: a, the oldest, goes
+    assert memo.get(a) is None and memo.get(b) == 2 and memo.get(c) == 3 and worked_out == [a]
 
 
 def test_the_stage_writer_writes_and_books_what_jsonl_writer_does(tmp_path, fold_every):

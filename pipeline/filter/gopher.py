@@ -168,13 +168,10 @@ class FastGopherRepetition(GopherRepetitionFilter):
             (self.paragraph_exp.split(text.strip()), self.dup_para_frac, self.dup_para_char_frac, "para"),
             (self._line_splitter.split(text), self.dup_line_frac, self.dup_line_char_frac, "line"),
         ):
-            seen: set[str] = set()
-            duplicates = duplicate_chars = 0
-            for part in parts:
-                if part in seen:
-                    duplicates, duplicate_chars = duplicates + 1, duplicate_chars + len(part)
-                else:
-                    seen.add(part)
+            # datatrove's loop counts a part met before: every part but the first of each kind
+            distinct = set(parts)
+            duplicates = len(parts) - len(distinct)
+            duplicate_chars = sum(map(len, parts)) - sum(map(len, distinct))
             if frac and duplicates / len(parts) > frac:
                 return False, f"dup_{name}_frac"
             if char_frac and duplicate_chars / len(text) > char_frac:

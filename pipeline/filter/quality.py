@@ -27,23 +27,22 @@ from pipeline.filter.settings import (
     RepetitionSettings,
 )
 from pipeline.lean_filter import LeanFilter
+from pipeline.text_memo import TextMemo
 from pipeline.word_split import HINDI, hindi_words
 
 
-class LastTextWordTokenizer(WordTokenizer):
-    """datatrove's hin_Deva word tokenizer (indic-nlp), its words computed at less cost (pipeline/word_split.py),
-    remembering its last text: the Gopher quality, FineWeb quality and repetition filters each split the same
-    document into words one after the other, and the splitting is most of their cost."""
+class RememberingWordTokenizer(WordTokenizer):
+    """datatrove's hin_Deva word tokenizer (indic-nlp), its words computed at less cost (pipeline/word_split.py) and
+    remembered (pipeline/text_memo.py): the Gopher quality, FineWeb quality and repetition filters each split the
+    same document into words, and the splitting is most of their cost."""
 
     def __init__(self):
         super().__init__(HINDI)
         self.tokenizer = load_word_tokenizer(HINDI)
-        self._last: tuple[str, list[str]] = ("", [])
+        self._words: TextMemo[list[str]] = TextMemo()
 
     def word_tokenize(self, text: str) -> list[str]:
-        if text is not self._last[0]:
-            self._last = (text, hindi_words(text))
-        return self._last[1]
+        return self._words.of(text, hindi_words)
 
     def sent_tokenize(self, text: str) -> list[str]:
         return self.tokenizer.sent_tokenize(text)
@@ -53,7 +52,7 @@ class LastTextWordTokenizer(WordTokenizer):
 
 
 # One instance for the three filters, so that they share the remembered split.
-HINDI_WORDS = LastTextWordTokenizer()
+HINDI_WORDS = RememberingWordTokenizer()
 # A line ends a sentence with । ॥ . ? ! (datatrove's terminal punctuation has the dandas), also when a closing
 # quote or bracket follows, as in Hindi news: …कहा।"
 HINDI_LINE_ENDINGS = tuple(TERMINAL_PUNCTUATION) + tuple(p + q for p in "।॥.?!" for q in "\"'”’)")
