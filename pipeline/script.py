@@ -39,8 +39,8 @@ def code_points(text: str) -> np.ndarray:
     return _CODE_POINTS.of(text, lambda t: np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32))
 
 
-def _letter_class_of_each(text: str) -> np.ndarray:
-    return _LETTER_CLASSES[np.minimum(code_points(text), len(_LETTER_CLASSES) - 1)]
+def _letter_class_of_each(codes: np.ndarray) -> np.ndarray:
+    return _LETTER_CLASSES[np.minimum(codes, len(_LETTER_CLASSES) - 1)]
 
 
 # letter_counts handed on by the one who counted them: 02_filter's line cleaning counts a document's letters line
@@ -60,7 +60,7 @@ def letter_counts(text: str) -> tuple[int, int]:
     remembered = _LETTER_COUNTS.get(text)
     if remembered is not None:
         return remembered
-    counts = np.bincount(_letter_class_of_each(text), minlength=3)
+    counts = np.bincount(_letter_class_of_each(code_points(text)), minlength=3)
     return int(counts[1]), int(counts[2])
 
 
@@ -71,7 +71,7 @@ def line_letter_counts(text: str) -> list[tuple[int, int]]:
     line = np.zeros(len(codes), dtype=np.int64)
     np.cumsum(codes == 10, out=line)
     lines = int(line[-1]) + 1 if len(line) else 1
-    counts = np.bincount(line * 3 + _letter_class_of_each(text), minlength=3 * lines).reshape(lines, 3)
+    counts = np.bincount(line * 3 + _letter_class_of_each(codes), minlength=3 * lines).reshape(lines, 3)
     return list(zip(counts[:, 1].tolist(), counts[:, 2].tolist(), strict=True))
 
 

@@ -40,5 +40,5 @@ class TextMemo(Generic[Value]):
 
     def of(self, text: str, work_out: Callable[[str], Value]) -> Value:
         """The remembered value of `text`, else work_out(text), remembered."""
-        entry = self._entries.get(id(text))
-        return entry[1] if entry is not None else self.put(text, work_out(text))
+        value = self.get(text)
+        return value if value is not None else self.put(text, work_out(text))
